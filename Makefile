@@ -1,0 +1,61 @@
+# Every command the README shows. `make run` and `make test` install what they need first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13 (the Lambda runtime's) where the machine has it, else 3.12+.
+PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 python3.12 python3; do \
+	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
+	  then command -v $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 8080
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install install-app install-sam run test unit lint format e2e sam-check bench bench-compare smoke clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install: install-app install-sam  ## Create .venv (project + dev tools) and .venv-sam (SAM CLI)
+
+install-app: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found (set PYTHON=/path/to/python3.13)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==26.3
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install-sam: $(SAM_VENV)/.installed
+$(SAM_VENV)/.installed: layers/sam-cli-requirements.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet -r layers/sam-cli-requirements.txt
+	touch $@
+
+run: install-app  ## Start the local stack (DynamoDB, emulator, proxy on PORT) with a demo key
+	$(BIN)/cgw dev --port $(PORT)
+
+test: install lint  ## Lint, type-check, then every test (unit, integration, SAM validate + build)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
+
+unit: install-app  ## Unit tests only (no servers)
+	$(BIN)/pytest tests/unit
+
+lint: install-app  ## ruff, mypy and the import-layer contract
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install-app  ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+e2e: install-app  ## Install Claude Code from npm and run the end-to-end tests with it
+	npm install --no-audit --no-fund --silent --prefix tests/e2e @anthropic-ai/claude-code@2.1.197
+	CLAUDE_BIN=$(CURDIR)/tests/e2e/node_modules/.bin/claude $(BIN)/pytest tests/e2e -m e2e
+
+clean:  ## Remove virtualenvs and build output
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

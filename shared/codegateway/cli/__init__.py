@@ -1,0 +1,14 @@
+"""`cgw`: the local stack and the admin verbs."""
+
+from __future__ import annotations
+
+import typer
+
+from codegateway.cli.dev import register_dev_commands
+
+app = typer.Typer(help="CodeGateway: local stack and administration.", no_args_is_help=True, add_completion=False)
+register_dev_commands(app)
+
+
+def main() -> None:
+    app()

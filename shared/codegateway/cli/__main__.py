@@ -1,0 +1,3 @@
+from codegateway.cli import main
+
+main()

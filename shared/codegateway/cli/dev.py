@@ -1,0 +1,96 @@
+"""cgw dev (the whole local stack), cgw serve (the proxy alone), cgw emulator (the upstream stand-in)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from codegateway.settings import Settings
+
+
+def _serve(settings: Settings, listener: socket.socket) -> None:
+    from codegateway.web.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        timeout_keep_alive=75,
+    )
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def dev(
+    port: Annotated[int, typer.Option(help="The proxy's port on 127.0.0.1.")] = 8080,
+    upstream: Annotated[
+        str | None,
+        typer.Option(help="Upstream URL (e.g. https://api.anthropic.com); default: the bundled emulator."),
+    ] = None,
+    dynamodb_port: Annotated[int, typer.Option(help="Port for the embedded DynamoDB (0: any free port).")] = 0,
+    template: Annotated[Path | None, typer.Option(help="template.yaml holding the table definitions.")] = None,
+) -> None:
+    """Start the local stack: embedded DynamoDB, tables, emulator, a demo key and the proxy."""
+    from codegateway.dev.stack import LocalStack, bind_socket, provision
+    from codegateway.store.schema import find_template
+
+    template_path = template or find_template()
+    stack = LocalStack(port=port, template=template_path, dynamodb_port=dynamodb_port)
+    try:
+        listener = bind_socket(port)
+        port = listener.getsockname()[1]
+        dynamodb_endpoint = stack.start_dynamodb()
+        if upstream:
+            upstream_url, upstream_key = upstream, os.environ.get("CGW_UPSTREAM_API_KEY")
+            source = f"{upstream_url} (key from CGW_UPSTREAM_API_KEY{'' if upstream_key else ': NOT SET'})"
+        else:
+            upstream_url, upstream_key = stack.start_emulator()
+            source = f"the bundled emulator at {upstream_url} (pass --upstream URL for a real upstream)"
+        settings = stack.settings(dynamodb_endpoint, upstream_url, upstream_key)
+        demo_key = provision(settings, template_path)
+        print(f"CodeGateway local stack: upstream is {source}", flush=True)
+        print(f"Proxy on http://127.0.0.1:{port}, DynamoDB (moto) on {dynamodb_endpoint}.", flush=True)
+        print("Point Claude Code (or any Anthropic SDK) at it by running these in your shell:", flush=True)
+        print(f"export ANTHROPIC_BASE_URL=http://127.0.0.1:{port}", flush=True)
+        print(f"export ANTHROPIC_API_KEY={demo_key}", flush=True)
+        print(f"export CGW_DYNAMODB_ENDPOINT={dynamodb_endpoint}", flush=True)
+        print("# Newer Claude Code releases default to models this catalog does not price yet; pin one:", flush=True)
+        print("export ANTHROPIC_MODEL=claude-opus-4-8", flush=True)
+        print("The demo key is shown once. Ctrl-C stops the stack (its data lives in memory only).", flush=True)
+        _serve(settings, listener)
+    finally:
+        stack.stop()
+
+
+def serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8080,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+) -> None:
+    """Run the proxy alone, configured from CGW_* variables (tables must exist)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    _serve(Settings(), listener)
+
+
+def emulator(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8090,
+    api_key: Annotated[str | None, typer.Option(help="Require this x-api-key (default: accept any).")] = None,
+) -> None:
+    """Run the upstream emulator alone (a Messages API stand-in)."""
+    from codegateway.dev.emulator import create_emulator
+
+    uvicorn.run(create_emulator(api_key=api_key), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def register_dev_commands(app: typer.Typer) -> None:
+    app.command()(dev)
+    app.command()(serve)
+    app.command()(emulator)

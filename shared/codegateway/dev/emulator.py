@@ -1,0 +1,174 @@
+"""The bundled upstream emulator: a Messages API stand-in for the local stack and the tests.
+
+Streams and plain bodies with every event type in order, usage with cache classes, pings, and
+fault knobs (see emulator_script). It records what reached it (GET /_emulator/requests), so
+tests can check which key, headers and query the gateway sent and how many attempts it made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from codegateway.dev.emulator_script import (
+    Knobs,
+    compose_answer,
+    error_body,
+    estimate_input_tokens,
+    message_json,
+    stream_events,
+    validate,
+)
+
+
+class EmulatedReset(Exception):
+    """Raised mid-body: the server drops the connection without finishing the response."""
+
+
+class EmulatorState:
+    def __init__(self, api_key: str | None, defaults: Knobs) -> None:
+        self.api_key = api_key
+        self.defaults = defaults
+        self.requests: deque[dict[str, Any]] = deque(maxlen=5000)
+        self.attempts: Counter[str] = Counter()
+
+    def record(self, request: Request, body: bytes) -> None:
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "query": request.url.query,
+                "headers": dict(request.headers),
+                "body_sha256": hashlib.sha256(body).hexdigest(),
+                "body_bytes": len(body),
+                "scenario": request.headers.get("x-emulator-scenario"),
+                "at": time.time(),
+            }
+        )
+
+    def authorised(self, request: Request) -> bool:
+        if not self.api_key:
+            return True
+        presented = request.headers.get("x-api-key") or request.headers.get("authorization", "")[7:]
+        return hmac.compare_digest(presented.encode(), self.api_key.encode())
+
+
+def _error(status: int, message: str | None = None) -> Response:
+    headers = {"retry-after": "1"} if status in (429, 529) else {}
+    return Response(error_body(status, message), status_code=status, media_type="application/json", headers=headers)
+
+
+async def _admitted(request: Request, *, count_only: bool) -> tuple[dict[str, Any], Knobs] | Response:
+    state: EmulatorState = request.app.state.emulator
+    body = await request.body()
+    state.record(request, body)
+    knobs = Knobs.from_headers(dict(request.headers), state.defaults)
+    if not state.authorised(request):
+        return _error(401, "invalid x-api-key")
+    if knobs.first_byte_delay_s:
+        await asyncio.sleep(knobs.first_byte_delay_s)
+    if knobs.status and knobs.status >= 400:
+        attempt_key = knobs.scenario or "-"
+        state.attempts[attempt_key] += 1
+        if knobs.fail_times is None or state.attempts[attempt_key] <= knobs.fail_times:
+            return _error(knobs.status)
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _error(400, "There was an issue with the request body: invalid JSON")
+    problem = validate(payload, count_only=count_only)
+    if problem:
+        return _error(400, problem)
+    return payload, knobs
+
+
+async def messages(request: Request) -> Response:
+    admitted = await _admitted(request, count_only=False)
+    if isinstance(admitted, Response):
+        return admitted
+    payload, knobs = admitted
+    answer = compose_answer(payload, knobs)
+    headers = {
+        "request-id": "req_emu_" + answer.message_id[-12:],
+        "anthropic-ratelimit-requests-limit": "4000",
+    }
+    if payload.get("stream") is not True:
+        return JSONResponse(message_json(answer), headers=headers)
+    return StreamingResponse(
+        _stream(stream_events(answer, knobs.deltas), knobs), media_type="text/event-stream", headers=headers
+    )
+
+
+async def _stream(events: list[bytes], knobs: Knobs) -> AsyncIterator[bytes]:
+    for sent, event in enumerate(events):
+        if knobs.reset_after_events is not None and sent >= knobs.reset_after_events:
+            raise EmulatedReset()
+        if knobs.silence_s and sent == knobs.silence_after_events:
+            await asyncio.sleep(knobs.silence_s)
+        elif knobs.event_delay_s and sent:
+            await asyncio.sleep(knobs.event_delay_s)
+        yield event
+
+
+async def count_tokens(request: Request) -> Response:
+    admitted = await _admitted(request, count_only=True)
+    if isinstance(admitted, Response):
+        return admitted
+    payload, _ = admitted
+    return JSONResponse({"input_tokens": estimate_input_tokens(payload)})
+
+
+async def models(request: Request) -> Response:
+    data = [
+        {
+            "type": "model",
+            "id": "claude-sonnet-4-6",
+            "display_name": "Claude Sonnet 4.6",
+            "created_at": "2026-11-01T00:00:00Z",
+        }
+    ]
+    return JSONResponse({"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[0]["id"]})
+
+
+async def recorded_requests(request: Request) -> Response:
+    state: EmulatorState = request.app.state.emulator
+    scenario = request.query_params.get("scenario")
+    rows = [row for row in state.requests if scenario is None or row["scenario"] == scenario]
+    return JSONResponse({"data": rows})
+
+
+async def forget_requests(request: Request) -> Response:
+    state: EmulatorState = request.app.state.emulator
+    state.requests.clear()
+    state.attempts.clear()
+    return Response(status_code=204)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "emulator": True})
+
+
+def create_emulator(api_key: str | None = None, defaults: Knobs | None = None) -> Starlette:
+    app = Starlette(
+        routes=[
+            Route("/healthz", health, methods=["GET", "HEAD"]),
+            Route("/v1/messages", messages, methods=["POST"]),
+            Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/_emulator/requests", recorded_requests, methods=["GET"]),
+            Route("/_emulator/requests", forget_requests, methods=["DELETE"]),
+        ]
+    )
+    app.state.emulator = EmulatorState(api_key, defaults or Knobs())
+    return app

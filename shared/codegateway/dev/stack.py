@@ -1,0 +1,70 @@
+"""`cgw dev`: DynamoDB (moto's server), tables from template.yaml, the emulator, a demo key, the proxy."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codegateway.accounts_admin import create_account, create_key
+from codegateway.dev.processes import free_port, start_python_module, stop, wait_until_ready
+from codegateway.settings import Settings
+from codegateway.store import build_store
+from codegateway.store.schema import create_tables
+
+DEMO_EMAIL = "demo@codegateway.local"
+
+
+@dataclass
+class LocalStack:
+    port: int
+    template: Path
+    upstream_url: str | None = None
+    upstream_api_key: str | None = None
+    dynamodb_port: int = 0
+    emulator_port: int = 0
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start_dynamodb(self) -> str:
+        port = self.dynamodb_port or free_port()
+        process = start_python_module(["moto.server", "-H", "127.0.0.1", "-p", str(port)])
+        self.processes.append(process)
+        endpoint = f"http://127.0.0.1:{port}"
+        wait_until_ready(endpoint + "/moto-api/", process)
+        return endpoint
+
+    def start_emulator(self) -> tuple[str, str]:
+        port = self.emulator_port or free_port()
+        api_key = "sk-emulator-" + secrets.token_urlsafe(16)
+        process = start_python_module(["codegateway.dev.emulator_server", "--port", str(port), "--api-key", api_key])
+        self.processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_ready(url + "/healthz", process)
+        return url, api_key
+
+    def settings(self, dynamodb_endpoint: str, upstream_url: str, upstream_api_key: str | None) -> Settings:
+        overrides: dict[str, object] = {"dynamodb_endpoint": dynamodb_endpoint, "upstream_url": upstream_url}
+        if upstream_api_key:
+            overrides["upstream_api_key"] = upstream_api_key
+        return Settings(**overrides)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            stop(process)
+
+
+def provision(settings: Settings, template: Path) -> str:
+    """Create the tables and a demo account with one key; returns the key's plaintext."""
+    store = build_store(settings)
+    create_tables(store.client, template, settings)
+    account = create_account(store, settings, DEMO_EMAIL, name="Demo")
+    return create_key(store, settings, account.account_id, name="demo").plaintext
+
+
+def bind_socket(port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    return listener

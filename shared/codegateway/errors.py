@@ -1,0 +1,120 @@
+"""The gateway's error dictionary (DESIGN.md): one exception per answer, one place that shapes bodies.
+
+Logic raises these; the web layer turns them into Anthropic-shaped (or OpenAI-shaped) responses.
+Upstream errors are never wrapped: their bodies pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+
+class GatewayError(Exception):
+    status: int = 500
+    error_type: str = "api_error"
+    default_message: str = "The gateway failed to handle the request."
+
+    @property
+    def should_retry(self) -> bool:
+        """Sent as `x-should-retry`, which the SDKs and Claude Code obey: without it they retry a
+        bad key or an empty balance for minutes before the user sees why."""
+        return self.status == 429 or self.status >= 500
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.message = message or self.default_message
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class InvalidRequest(GatewayError):
+    status = 400
+    error_type = "invalid_request_error"
+
+
+class AuthenticationFailed(GatewayError):
+    # One message for missing, malformed, unknown, wrong and revoked keys: the answer must not tell
+    # an attacker which of those it was.
+    status = 401
+    error_type = "authentication_error"
+    default_message = "Invalid API key. Send a CodeGateway key (sk-cg-...) in x-api-key or Authorization: Bearer."
+
+
+class InsufficientBalance(GatewayError):
+    status = 402
+    error_type = "billing_error"
+    default_message = (
+        "Your CodeGateway balance cannot cover this request. Ask your gateway administrator to top up "
+        "the account (cgw topup ACCOUNT_ID AMOUNT_USD), then retry."
+    )
+
+
+class PermissionDenied(GatewayError):
+    status = 403
+    error_type = "permission_error"
+
+
+class AccountSuspended(PermissionDenied):
+    default_message = "This CodeGateway account is suspended. Contact your gateway administrator."
+
+
+class NotFound(GatewayError):
+    status = 404
+    error_type = "not_found_error"
+    default_message = "Not found."
+
+
+class MethodNotAllowed(GatewayError):
+    status = 405
+    error_type = "invalid_request_error"
+    default_message = "Method not allowed."
+
+
+class RequestTooLarge(GatewayError):
+    status = 413
+    error_type = "request_too_large"
+
+
+class UnknownModel(GatewayError):
+    status = 422
+    error_type = "invalid_request_error"
+
+
+class RateLimited(GatewayError):
+    status = 429
+    error_type = "rate_limit_error"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, headers={"retry-after": str(retry_after_s)})
+        self.retry_after_s = retry_after_s
+
+
+class StoreUnavailable(GatewayError):
+    # Fail closed: without the key table no request is let through.
+    status = 503
+    error_type = "api_error"
+    default_message = "The gateway cannot reach its key store right now; the request was not sent. Retry shortly."
+
+
+class UpstreamConnectFailed(GatewayError):
+    status = 502
+    error_type = "api_error"
+    default_message = "The gateway could not reach the Anthropic API (after one retry)."
+
+
+class UpstreamTimeout(GatewayError):
+    status = 504
+    error_type = "timeout_error"
+    default_message = "The Anthropic API did not answer in time."
+
+
+def anthropic_error_body(error_type: str, message: str, request_id: str | None = None) -> bytes:
+    body: dict[str, object] = {"type": "error", "error": {"type": error_type, "message": message}}
+    if request_id:
+        body["request_id"] = request_id
+    return orjson.dumps(body)
+
+
+def sse_error_event(error_type: str, message: str) -> bytes:
+    """An Anthropic stream `error` event, for failures after the first byte went out."""
+    data = orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
+    return b"event: error\ndata: " + data + b"\n\n"

@@ -1,0 +1,62 @@
+"""Validate a Messages request body just enough to route, price and admit it. No I/O.
+
+The body is forwarded byte for byte; nothing here rewrites it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from codegateway.errors import InvalidRequest, UnknownModel
+from codegateway.pricing import Catalog, ModelEntry
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRequest:
+    model: ModelEntry
+    stream: bool
+    max_tokens: int | None
+    body_bytes: int
+
+
+def parse_message_request(body: bytes, catalog: Catalog) -> MessageRequest:
+    payload = _json_object(body)
+    model_id = payload.get("model")
+    if not isinstance(model_id, str) or not model_id:
+        raise InvalidRequest("model: Field required (a model id string, e.g. claude-sonnet-4-6).")
+    if not isinstance(payload.get("messages"), list):
+        raise InvalidRequest("messages: Field required (a list of message objects).")
+    entry = catalog.get(model_id)
+    if entry is None:
+        raise UnknownModel(unknown_model_message(model_id, catalog))
+    max_tokens = payload.get("max_tokens")
+    return MessageRequest(
+        model=entry,
+        stream=payload.get("stream") is True,
+        max_tokens=max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else None,
+        body_bytes=len(body),
+    )
+
+
+def unknown_model_message(model_id: str, catalog: Catalog) -> str:
+    shown = model_id if len(model_id) <= 100 else model_id[:100] + "..."
+    message = f"model: '{shown}' is not a model this gateway serves."
+    nearest = catalog.nearest_ids(model_id)
+    if nearest:
+        message += " Did you mean " + " or ".join(f"'{model}'" for model in nearest) + "?"
+    return message + " GET /v1/models lists every model id."
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        raise InvalidRequest("The request body is empty; send a JSON object.")
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InvalidRequest(f"The request body is not valid JSON: {error}.") from None
+    if not isinstance(payload, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    return payload

@@ -1,0 +1,68 @@
+"""All configuration, read once from the environment (prefix CGW_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+USD_NANO = 1_000_000_000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CGW_", frozen=True, extra="ignore")
+
+    # Upstream (the Anthropic API or a stand-in).
+    upstream_url: str = "https://api.anthropic.com"
+    upstream_api_key: SecretStr | None = None
+    # Deployed: the Secrets Manager secret holding the upstream key (read through Powertools Parameters).
+    upstream_api_key_secret_id: str | None = None
+    upstream_secret_max_age_s: int = 300
+
+    # Timeouts (issue 4 / DESIGN.md step 4). first_byte counts to the upstream's response headers.
+    connect_timeout_s: float = 30.0
+    first_byte_timeout_s: float = 60.0
+    total_timeout_s: float = 600.0
+    # Must stay well under CloudFront's 30 s origin read timeout and 30-60 s middlebox idle timeouts.
+    keepalive_interval_s: float = 10.0
+    retry_backoff_min_s: float = 0.2
+    retry_backoff_max_s: float = 1.0
+
+    # Requests. 6 MiB is the Lambda Function URL's own request payload cap.
+    max_body_bytes: int = 6 * MIB
+
+    # DynamoDB.
+    dynamodb_endpoint: str | None = None
+    aws_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("CGW_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    accounts_table: str = "codegateway-accounts"
+    api_keys_table: str = "codegateway-api-keys"
+    usage_table: str = "codegateway-usage"
+    rate_limits_table: str = "codegateway-rate-limits"
+    dynamodb_timeout_s: float = 3.0
+
+    # Keys. The secret carries 256 random bits, so bcrypt's work factor guards nothing a guess could
+    # reach; it only costs the first request of a key in each warm process. 10 rounds ~ 60 ms.
+    bcrypt_rounds: int = 10
+    # How long a key or account record read from DynamoDB may be reused (DESIGN: at most 1 s).
+    record_max_age_s: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    # Money and limits.
+    starter_credit_nano: int = 2 * USD_NANO
+    default_markup_bp: int = 15_000
+    pricing_catalog_path: Path | None = None
+
+    # Edge: when set, requests must carry this header value (set by CloudFront as an origin header).
+    origin_verify_secret: SecretStr | None = None
+    origin_verify_secret_id: str | None = None
+
+    log_level: str = "INFO"
+    service_name: str = "codegateway"
+
+    @property
+    def upstream_base(self) -> str:
+        return self.upstream_url.rstrip("/")

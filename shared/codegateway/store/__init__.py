@@ -1,0 +1,28 @@
+"""DynamoDB access: the only code that knows table layouts (and the only code importing boto3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codegateway.settings import Settings
+from codegateway.store.accounts import AccountsTable, EmailTaken
+from codegateway.store.api_keys import ApiKeysTable
+from codegateway.store.client import DynamoClient, build_dynamodb_client
+
+__all__ = ["EmailTaken", "Store", "build_store"]
+
+
+@dataclass(frozen=True)
+class Store:
+    client: DynamoClient
+    accounts: AccountsTable
+    api_keys: ApiKeysTable
+
+
+def build_store(settings: Settings, client: DynamoClient | None = None) -> Store:
+    client = client or build_dynamodb_client(settings)
+    return Store(
+        client=client,
+        accounts=AccountsTable(client, settings.accounts_table),
+        api_keys=ApiKeysTable(client, settings.api_keys_table),
+    )

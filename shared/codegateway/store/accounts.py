@@ -1,0 +1,108 @@
+"""Accounts table: PK account_id. Also holds `email#<address>` claim items that keep emails unique."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from codegateway.records import Account
+from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.items import Item, get_n, get_s, n, req_n, req_s, s
+
+EMAIL_CLAIM_PREFIX = "email#"
+
+
+class EmailTaken(Exception):
+    pass
+
+
+def account_from_item(item: Item) -> Account:
+    return Account(
+        account_id=req_s(item, "account_id"),
+        email=req_s(item, "email"),
+        status=req_s(item, "status"),
+        balance_nano=req_n(item, "balance_nano"),
+        available_nano=req_n(item, "available_nano"),
+        markup_bp=req_n(item, "markup_bp"),
+        spend_90d_nano=get_n(item, "spend_90d_nano", 0) or 0,
+        created_at=req_s(item, "created_at"),
+        rpm_limit=get_n(item, "rpm_limit"),
+        name=get_s(item, "name", "") or "",
+    )
+
+
+def account_to_item(account: Account) -> Item:
+    item: Item = {
+        "account_id": s(account.account_id),
+        "email": s(account.email),
+        "status": s(account.status),
+        "balance_nano": n(account.balance_nano),
+        "available_nano": n(account.available_nano),
+        "markup_bp": n(account.markup_bp),
+        "spend_90d_nano": n(account.spend_90d_nano),
+        "created_at": s(account.created_at),
+        "name": s(account.name),
+    }
+    if account.rpm_limit is not None:
+        item["rpm_limit"] = n(account.rpm_limit)
+    return item
+
+
+class AccountsTable:
+    def __init__(self, client: DynamoClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, account_id: str) -> Account | None:
+        response = call(
+            self._client.get_item,
+            TableName=self._table,
+            Key={"account_id": s(account_id)},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return account_from_item(item) if item else None
+
+    def create(self, account: Account) -> None:
+        """Write a new account and claim its email in one transaction; EmailTaken if claimed."""
+        claim = {"account_id": s(EMAIL_CLAIM_PREFIX + account.email.lower()), "owner": s(account.account_id)}
+        try:
+            call(
+                self._client.transact_write_items,
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": claim,
+                            "ConditionExpression": "attribute_not_exists(account_id)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": account_to_item(account),
+                            "ConditionExpression": "attribute_not_exists(account_id)",
+                        }
+                    },
+                ],
+            )
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                raise EmailTaken(account.email) from error
+            raise
+
+    def set_status(self, account_id: str, status: str) -> bool:
+        try:
+            call(
+                self._client.update_item,
+                TableName=self._table,
+                Key={"account_id": s(account_id)},
+                UpdateExpression="SET #status = :status",
+                ConditionExpression="attribute_exists(balance_nano)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":status": s(status)},
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,60 @@
+"""The proxy's ASGI app. Built by a factory: importing this module starts nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from codegateway.errors import GatewayError
+from codegateway.gateway import Gateway, build_gateway
+from codegateway.settings import Settings
+from codegateway.web.error_responses import on_gateway_error, on_http_exception, on_unexpected_error
+from codegateway.web.messages import count_tokens, create_message
+from codegateway.web.models import get_model, list_models
+from codegateway.web.request_context import RequestContext
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, gateway: Gateway | None = None) -> Any:
+    """uvicorn --factory codegateway.web.app:create_app"""
+    settings = settings or Settings()
+    logger = Logger(service=settings.service_name, level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.gateway = gateway or build_gateway(settings)
+        try:
+            yield
+        finally:
+            await app.state.gateway.aclose()
+
+    routes = [
+        Route("/", health, methods=["GET", "HEAD"]),
+        Route("/api/hello", health, methods=["GET", "HEAD"]),
+        Route("/healthz", health, methods=["GET", "HEAD"]),
+        Route("/v1/messages", create_message, methods=["POST"]),
+        Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            GatewayError: on_gateway_error,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected_error,
+        },
+    )
+    return RequestContext(app, logger)

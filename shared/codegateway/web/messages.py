@@ -1,0 +1,72 @@
+"""POST /v1/messages and /v1/messages/count_tokens: authenticate, validate, admit, forward."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from codegateway.forwarding import Exchange, forward
+from codegateway.gateway import Gateway
+from codegateway.message_request import parse_message_request
+from codegateway.web.body import read_limited_body
+
+
+class ForwardingResponse(Response):
+    """Hands the raw ASGI channel to the relay: bytes go out as they arrive, nothing is buffered."""
+
+    def __init__(self, gateway: Gateway, exchange: Exchange) -> None:
+        self._gateway = gateway
+        self._exchange = exchange
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await forward(
+            self._exchange,
+            self._gateway.upstream,
+            send,
+            receive,
+            keepalive_interval_s=self._gateway.settings.keepalive_interval_s,
+            settle=self._gateway.settle,
+        )
+
+
+async def _exchange(request: Request, gateway: Gateway) -> Exchange:
+    started = time.monotonic()
+    caller = await gateway.authenticator.authenticate(
+        request.headers.get("x-api-key"), request.headers.get("authorization")
+    )
+    log_fields: dict[str, Any] = request.scope["state"]["log_fields"]
+    log_fields.update(account_id=caller.account.account_id, key_id=caller.key.key_id)
+    body = await read_limited_body(request, gateway.settings.max_body_bytes)
+    message = parse_message_request(body, gateway.catalog)
+    log_fields.update(model=message.model.model_id, stream=message.stream)
+    return Exchange(
+        request_id=request.scope["state"]["request_id"],
+        caller=caller,
+        method="POST",
+        path=request.url.path,
+        query=request.scope.get("query_string", b""),
+        headers=request.scope["headers"],
+        body=body,
+        started=started,
+        deadline=started + gateway.settings.total_timeout_s,
+        message=message,
+        log_fields=log_fields,
+    )
+
+
+async def create_message(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    exchange = await _exchange(request, gateway)
+    await gateway.admit(exchange)
+    return ForwardingResponse(gateway, exchange)
+
+
+async def count_tokens(request: Request) -> Response:
+    # Free: not reserved, not charged, not counted against the key's RPM cap.
+    gateway: Gateway = request.app.state.gateway
+    exchange = await _exchange(request, gateway)
+    return ForwardingResponse(gateway, exchange)

@@ -1,0 +1,105 @@
+"""Start the real local stack (`cgw dev`) as a user would, and read what it prints."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from codegateway.dev.processes import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[str]
+    base_url: str
+    api_key: str
+    dynamodb_endpoint: str
+    upstream_line: str
+    emulator_url: str | None
+    output: list[str] = field(default_factory=list)
+
+    def emulator_requests(self, scenario: str | None = None) -> list[dict]:
+        assert self.emulator_url
+        params = {"scenario": scenario} if scenario else {}
+        return httpx.get(f"{self.emulator_url}/_emulator/requests", params=params).json()["data"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_stack(
+    extra_env: dict[str, str] | None = None, args: list[str] | None = None, timeout_s: float = 60
+) -> RunningStack:
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codegateway.cli", "dev", "--port", str(port), *(args or [])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    lines: list[str] = []
+    exports: dict[str, str] = {}
+    deadline = time.monotonic() + timeout_s
+    assert process.stdout is not None
+    while len(exports) < 3:
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("cgw dev did not start:\n" + "".join(lines))
+        line = process.stdout.readline()
+        lines.append(line)
+        match = re.fullmatch(r"export (\w+)=(\S+)\n", line)
+        if match:
+            exports[match.group(1)] = match.group(2)
+    emulator = re.search(r"emulator at (http://127\.0\.0\.1:\d+)", lines[0])
+    stack = RunningStack(
+        process=process,
+        base_url=exports["ANTHROPIC_BASE_URL"],
+        api_key=exports["ANTHROPIC_API_KEY"],
+        dynamodb_endpoint=exports["CGW_DYNAMODB_ENDPOINT"],
+        upstream_line=lines[0],
+        emulator_url=emulator.group(1) if emulator else None,
+        output=lines,
+    )
+    _drain_in_background(process, lines)
+    _wait_healthy(stack.base_url)
+    return stack
+
+
+def _drain_in_background(process: subprocess.Popen[str], lines: list[str]) -> None:
+    import threading
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    threading.Thread(target=drain, daemon=True).start()
+
+
+def _wait_healthy(base_url: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{base_url}/healthz never answered")

@@ -1,0 +1,26 @@
+"""The local tables are built from template.yaml's own definitions."""
+
+from __future__ import annotations
+
+from codegateway.settings import Settings
+from codegateway.store.schema import (
+    TABLE_SETTINGS,
+    create_table_requests,
+    find_template,
+    load_template,
+    table_definitions,
+)
+
+
+def test_every_template_table_has_a_local_name_and_keeps_its_key_schema() -> None:
+    template = load_template(find_template())
+    definitions = table_definitions(template)
+    assert set(definitions) == set(TABLE_SETTINGS)
+    requests = {request["TableName"]: request for request in create_table_requests(template, Settings())}
+    settings = Settings()
+    for logical_id, properties in definitions.items():
+        request = requests[getattr(settings, TABLE_SETTINGS[logical_id])]
+        assert request["KeySchema"] == properties["KeySchema"]
+        assert request["AttributeDefinitions"] == properties["AttributeDefinitions"]
+        assert request.get("GlobalSecondaryIndexes") == properties.get("GlobalSecondaryIndexes")
+        assert request["BillingMode"] == "PAY_PER_REQUEST"

@@ -1,0 +1,69 @@
+"""Usage read from streams and bodies: field-by-field merge, cache classes, server tools, errors."""
+
+from __future__ import annotations
+
+import orjson
+
+from codegateway.dev.emulator_script import Knobs, compose_answer, message_json, stream_events
+from codegateway.usage_capture import UsageCapture
+
+PAYLOAD = {"model": "claude-sonnet-4-6", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+
+
+def _knobs(usage: str) -> Knobs:
+    return Knobs.from_headers({"x-emulator-usage": usage})
+
+
+def test_stream_usage_takes_input_from_start_and_output_from_the_last_delta() -> None:
+    answer = compose_answer(
+        PAYLOAD, _knobs("input=1000,output=500,cache_write_5m=2000,cache_write_1h=300,cache_read=10000")
+    )
+    capture = UsageCapture(streaming=True)
+    for event in stream_events(answer, deltas=4):
+        capture.feed(event)
+    capture.finish()
+    usage = capture.usage
+    assert (usage.input_tokens, usage.output_tokens, usage.cache_read_input_tokens) == (1000, 500, 10000)
+    assert usage.cache_writes_by_ttl == (2000, 300)
+    assert capture.message_stopped and capture.stop_reason == "end_turn"
+
+
+def test_last_reported_value_wins_and_values_are_never_added() -> None:
+    capture = UsageCapture(streaming=True)
+    start = {"type": "message_start", "message": {"usage": {"input_tokens": 10, "output_tokens": 1}}}
+    capture.feed(b"event: message_start\ndata: " + orjson.dumps(start) + b"\n\n")
+    delta = {
+        "type": "message_delta",
+        "delta": {},
+        "usage": {"output_tokens": 7, "cache_read_input_tokens": 40},
+    }
+    capture.feed(b"event: message_delta\ndata: " + orjson.dumps(delta) + b"\n\n")
+    assert (capture.usage.input_tokens, capture.usage.output_tokens) == (10, 7)
+    assert capture.usage.cache_read_input_tokens == 40  # reported only in message_delta
+
+
+def test_unsplit_cache_writes_count_at_the_five_minute_rate() -> None:
+    capture = UsageCapture(streaming=False)
+    capture.feed(orjson.dumps({"type": "message", "usage": {"input_tokens": 1, "cache_creation_input_tokens": 99}}))
+    capture.finish()
+    assert capture.usage.cache_writes_by_ttl == (99, 0)
+
+
+def test_plain_body_usage_server_tools_and_speed() -> None:
+    answer = compose_answer(PAYLOAD, _knobs("input=5,output=6,web_search=2,speed=fast"))
+    capture = UsageCapture(streaming=False)
+    body = orjson.dumps(message_json(answer))
+    capture.feed(body[:10])
+    capture.feed(body[10:])
+    capture.finish()
+    assert capture.usage.web_search_requests == 2
+    assert capture.usage.speed == "fast"
+    assert capture.message_stopped
+
+
+def test_stream_error_event_is_noted() -> None:
+    capture = UsageCapture(streaming=True)
+    capture.feed(
+        b'event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n'
+    )
+    assert capture.upstream_error_type == "overloaded_error"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from codegateway.clock import now_iso
 from codegateway.keys import generate_key, hash_key
-from codegateway.records import ACTIVE, Account, ApiKeyRecord
+from codegateway.records import ACTIVE, Account, ApiKeyRecord, TopUpEntry
 from codegateway.settings import Settings
 from codegateway.store import Store
 
@@ -59,3 +59,15 @@ def create_key(
 
 def revoke_key(store: Store, key_id: str) -> bool:
     return store.api_keys.revoke(key_id, now_iso())
+
+
+def top_up(store: Store, account_id: str, amount_nano: int, *, idempotency_key: str, actor: str, reason: str) -> bool:
+    """Credit an account once per idempotency key, with a ledger entry saying who, when, how much, why.
+    Returns False (and changes nothing) when the key was used before."""
+    if amount_nano <= 0:
+        raise ValueError("a top-up must be a positive amount")
+    return store.ledger.top_up(
+        account_id,
+        amount_nano,
+        TopUpEntry(idempotency_key, amount_nano, actor, reason, now_iso()),
+    )

@@ -95,13 +95,21 @@ class StoreUnavailable(GatewayError):
     default_message = "The gateway cannot reach its key store right now; the request was not sent. Retry shortly."
 
 
-class UpstreamConnectFailed(GatewayError):
+class UpstreamFailure(GatewayError):
+    """The upstream could not be used; `attempts` says how many tries it took to give up."""
+
+    def __init__(self, message: str | None = None, *, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+class UpstreamConnectFailed(UpstreamFailure):
     status = 502
     error_type = "api_error"
     default_message = "The gateway could not reach the Anthropic API (after one retry)."
 
 
-class UpstreamTimeout(GatewayError):
+class UpstreamTimeout(UpstreamFailure):
     status = 504
     error_type = "timeout_error"
     default_message = "The Anthropic API did not answer in time."

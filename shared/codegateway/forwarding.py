@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codegateway.auth import Caller
-from codegateway.errors import GatewayError
+from codegateway.errors import UpstreamFailure
 from codegateway.message_request import MessageRequest
+from codegateway.records import Hold
 from codegateway.relay import Receive, RelayOutcome, Send, relay
 from codegateway.upstream import Upstream
 from codegateway.usage_capture import UsageCapture
@@ -29,8 +30,14 @@ class Exchange:
     body: bytes
     started: float
     deadline: float
+    created_at: str = ""
     message: MessageRequest | None = None
+    # Set by admission for metered requests; count_tokens has none.
+    hold: Hold | None = None
     attempts: int = 0
+    session_id: str | None = None
+    upstream_request_id: str | None = None
+    source: str = "anthropic"
     log_fields: dict[str, Any] = field(default_factory=dict)
 
 
@@ -47,7 +54,8 @@ async def forward(
         response = await upstream.open(
             exchange.method, exchange.path, exchange.query, exchange.headers, exchange.body, exchange.deadline
         )
-    except GatewayError as error:
+    except UpstreamFailure as error:
+        exchange.attempts = error.attempts
         # Nothing reached the client: answer with the error, after releasing what admission held.
         await settle(
             exchange,
@@ -56,6 +64,7 @@ async def forward(
         )
         raise
     exchange.attempts = response.attempts
+    exchange.upstream_request_id = response.upstream_request_id
     capture = UsageCapture(streaming=response.content_type.startswith("text/event-stream"))
 
     async def settle_outcome(outcome: RelayOutcome) -> None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from codegateway.admission import Admission
 from codegateway.auth import Authenticator
-from codegateway.forwarding import Exchange
 from codegateway.keys import VerifiedKeyCache
 from codegateway.pricing import Catalog
-from codegateway.relay import RelayOutcome
 from codegateway.settings import Settings
+from codegateway.settlement import Settlement
 from codegateway.store import Store, build_store
 from codegateway.upstream import Upstream
 from codegateway.upstream_key import UpstreamKeySource
-from codegateway.usage_capture import UsageCapture
 
 if TYPE_CHECKING:
     import httpx
@@ -28,20 +27,11 @@ class Gateway:
     upstream: Upstream
     verified_keys: VerifiedKeyCache
     authenticator: Authenticator
+    admission: Admission
+    settlement: Settlement
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
-
-    async def admit(self, exchange: Exchange) -> None:
-        """Admission beyond authentication (rate limits, balance reservation) hooks in here."""
-
-    async def settle(self, exchange: Exchange, outcome: RelayOutcome, capture: UsageCapture | None) -> None:
-        fields = exchange.log_fields
-        fields.update(ended=outcome.ended, upstream_status=outcome.status, attempts=exchange.attempts)
-        if outcome.first_chunk_s is not None:
-            fields["ttfb_ms"] = round(outcome.first_chunk_s * 1000, 1)
-        if capture is not None and capture.usage.reported_anything:
-            fields.update(input_tokens=capture.usage.input_tokens, output_tokens=capture.usage.output_tokens)
 
 
 def build_gateway(
@@ -54,11 +44,14 @@ def build_gateway(
     key_source = UpstreamKeySource(settings)
     key_source.load()
     verified = VerifiedKeyCache()
+    catalog = Catalog.load(settings.pricing_catalog_path)
     return Gateway(
         settings=settings,
         store=store,
-        catalog=Catalog.load(settings.pricing_catalog_path),
+        catalog=catalog,
         upstream=Upstream(settings, key_source.current, transport=upstream_transport),
         verified_keys=verified,
         authenticator=Authenticator(store, verified, settings.record_max_age_s),
+        admission=Admission(store, settings),
+        settlement=Settlement(store, catalog),
     )

@@ -20,6 +20,8 @@ class MessageRequest:
     stream: bool
     max_tokens: int | None
     body_bytes: int
+    # Fast output mode is priced higher; the estimate must know before the response says so.
+    fast: bool = False
 
 
 def parse_message_request(body: bytes, catalog: Catalog) -> MessageRequest:
@@ -38,6 +40,7 @@ def parse_message_request(body: bytes, catalog: Catalog) -> MessageRequest:
         stream=payload.get("stream") is True,
         max_tokens=max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else None,
         body_bytes=len(body),
+        fast=payload.get("speed") == "fast",
     )
 
 

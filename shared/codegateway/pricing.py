@@ -10,10 +10,9 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+from codegateway.units import BASIS_POINTS, NANO_PER_USD
 from codegateway.usage import Usage
 
-NANO_PER_USD = 1_000_000_000
-BASIS_POINTS = 10_000
 _MTOK = 1_000_000
 
 

@@ -44,3 +44,55 @@ class ApiKeyRecord:
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Money reserved for one request in flight, released at settlement or after expires_at."""
+
+    request_id: str
+    nano: int
+    expires_at: int  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """What is kept of one request: metadata only, never prompt or completion text."""
+
+    account_id: str
+    request_id: str
+    created_at: str
+    key_id: str
+    model: str
+    status: int
+    ended: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_write_5m_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    web_search_requests: int = 0
+    speed: str | None = None
+    base_nano: int = 0
+    markup_bp: int = 0
+    billed_nano: int = 0
+    duration_ms: int = 0
+    ttfb_ms: int | None = None
+    attempts: int = 0
+    stream: bool = False
+    error_type: str | None = None
+    session_id: str | None = None
+    upstream_request_id: str | None = None
+    source: str = "anthropic"  # or "openai" for translated chat completions
+
+
+@dataclass(frozen=True, slots=True)
+class TopUpEntry:
+    """A credit to an account's balance: applied once per idempotency key."""
+
+    idempotency_key: str
+    amount_nano: int
+    actor: str
+    reason: str
+    created_at: str

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from codegateway.tiers import DEFAULT_TIERS, Tier, validate_tiers
+from codegateway.units import NANO_PER_USD
+
 MIB = 1024 * 1024
-USD_NANO = 1_000_000_000
 
 
 class Settings(BaseSettings):
@@ -52,8 +54,22 @@ class Settings(BaseSettings):
     record_max_age_s: float = Field(default=0.5, ge=0.0, le=1.0)
 
     # Money and limits.
-    starter_credit_nano: int = 2 * USD_NANO
+    starter_credit_nano: int = 2 * NANO_PER_USD
     default_markup_bp: int = 15_000
+    # Admission estimate: output tokens = min(max_tokens, this). See estimate.py for the whole rule.
+    typical_output_tokens: int = 4096
+    # A hold outlives the longest possible request by this margin before the sweep may release it.
+    hold_margin_s: int = 300
+    usage_retention_days: int = 400
+    # Markup by rolling 90-day billed spend, e.g.
+    # CGW_TIERS='[{"name":"starter","min_spend_nano":0,"markup_bp":15000}, ...]'
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_start_at_zero(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        return validate_tiers(tiers)
+
     pricing_catalog_path: Path | None = None
 
     # Edge: when set, requests must carry this header value (set by CloudFront as an origin header).

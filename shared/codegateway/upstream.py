@@ -71,6 +71,10 @@ class UpstreamResponse:
     _response: httpx.Response
 
     @property
+    def upstream_request_id(self) -> str | None:
+        return self._response.headers.get("request-id")
+
+    @property
     def content_type(self) -> str:
         return self._response.headers.get("content-type", "")
 
@@ -124,7 +128,7 @@ class Upstream:
                 response = await asyncio.wait_for(self._client.send(request, stream=True), timeout=budget)
             except TimeoutError as error:
                 raise UpstreamTimeout(
-                    f"The Anthropic API sent no response within {budget:.0f} s (first-byte limit)."
+                    f"The Anthropic API sent no response within {budget:.0f} s (first-byte limit).", attempts=attempt
                 ) from error
             except (
                 httpx.ConnectError,
@@ -134,7 +138,8 @@ class Upstream:
             ) as error:
                 if attempt == 2:
                     raise UpstreamConnectFailed(
-                        f"The gateway could not reach the Anthropic API after one retry ({type(error).__name__})."
+                        f"The gateway could not reach the Anthropic API after one retry ({type(error).__name__}).",
+                        attempts=attempt,
                     ) from error
                 await self._backoff(deadline)
                 continue

@@ -115,11 +115,13 @@ def test_body_over_the_limit_gets_413_saying_why(stack: RunningStack) -> None:
     assert upstream_saw == []
 
 
-def test_body_just_under_the_limit_is_forwarded(stack: RunningStack) -> None:
+def test_body_just_under_the_limit_is_forwarded(stack: RunningStack, store: Store, stack_settings: Settings) -> None:
+    # ~1.6 M estimated input tokens: the admission hold needs a funded account (see estimate.py).
+    caller = new_caller(store, stack_settings, top_up_usd=20)
     head = b'{"model":"claude-sonnet-4-6","max_tokens":16,"messages":[{"role":"user","content":"'
     tail = b'"}]}'
     padding = b"y" * (6 * 1024 * 1024 - len(head) - len(tail))
-    response, upstream_saw = _post(stack, head + padding + tail, {"x-api-key": stack.api_key})
+    response, upstream_saw = _post(stack, head + padding + tail, {"x-api-key": caller.api_key})
     assert response.status_code == 200
     assert upstream_saw[0]["body_bytes"] == 6 * 1024 * 1024
 

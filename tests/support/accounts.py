@@ -5,20 +5,29 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from codegateway.accounts_admin import create_account, create_key
+from codegateway.accounts_admin import create_account, create_key, top_up
 from codegateway.records import Account
 from codegateway.settings import Settings
 from codegateway.store import Store
 
 
 @dataclass
-class TestCaller:
+class ApiCaller:
     account: Account
     key_id: str
     api_key: str
 
 
-def new_caller(store: Store, settings: Settings, *, rpm_limit: int | None = None) -> TestCaller:
+def new_caller(store: Store, settings: Settings, *, rpm_limit: int | None = None, top_up_usd: int = 0) -> ApiCaller:
     account = create_account(store, settings, f"test-{secrets.token_hex(6)}@example.com")
+    if top_up_usd:
+        top_up(
+            store,
+            account.account_id,
+            top_up_usd * 1_000_000_000,
+            idempotency_key=secrets.token_hex(8),
+            actor="tests",
+            reason="test funding",
+        )
     issued = create_key(store, settings, account.account_id, name="test", rpm_limit=rpm_limit)
-    return TestCaller(account=account, key_id=issued.record.key_id, api_key=issued.plaintext)
+    return ApiCaller(account=account, key_id=issued.record.key_id, api_key=issued.plaintext)

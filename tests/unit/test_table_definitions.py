@@ -24,3 +24,12 @@ def test_every_template_table_has_a_local_name_and_keeps_its_key_schema() -> Non
         assert request["AttributeDefinitions"] == properties["AttributeDefinitions"]
         assert request.get("GlobalSecondaryIndexes") == properties.get("GlobalSecondaryIndexes")
         assert request["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_usage_items_carry_every_record_field() -> None:
+    from dataclasses import fields
+
+    from codegateway.records import UsageRecord
+    from codegateway.store.usage import _INT_FIELDS, _STR_FIELDS
+
+    assert set(_INT_FIELDS) | set(_STR_FIELDS) | {"stream"} == {field.name for field in fields(UsageRecord)}

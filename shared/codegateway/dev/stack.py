@@ -29,7 +29,7 @@ class LocalStack:
 
     def start_dynamodb(self) -> str:
         port = self.dynamodb_port or free_port()
-        process = start_python_module(["moto.server", "-H", "127.0.0.1", "-p", str(port)])
+        process = start_python_module(["codegateway.dev.dynamodb_server", "--port", str(port)])
         self.processes.append(process)
         endpoint = f"http://127.0.0.1:{port}"
         wait_until_ready(endpoint + "/moto-api/", process)

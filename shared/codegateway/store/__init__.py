@@ -8,8 +8,10 @@ from codegateway.settings import Settings
 from codegateway.store.accounts import AccountsTable, EmailTaken
 from codegateway.store.api_keys import ApiKeysTable
 from codegateway.store.client import DynamoClient, build_dynamodb_client
+from codegateway.store.ledger import Ledger, ReservationRefused
+from codegateway.store.usage import UsageTable
 
-__all__ = ["EmailTaken", "Store", "build_store"]
+__all__ = ["EmailTaken", "ReservationRefused", "Store", "build_store"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,8 @@ class Store:
     client: DynamoClient
     accounts: AccountsTable
     api_keys: ApiKeysTable
+    usage: UsageTable
+    ledger: Ledger
 
 
 def build_store(settings: Settings, client: DynamoClient | None = None) -> Store:
@@ -25,4 +29,6 @@ def build_store(settings: Settings, client: DynamoClient | None = None) -> Store
         client=client,
         accounts=AccountsTable(client, settings.accounts_table),
         api_keys=ApiKeysTable(client, settings.api_keys_table),
+        usage=UsageTable(client, settings.usage_table),
+        ledger=Ledger(client, settings.accounts_table, settings.usage_table, settings.usage_retention_days),
     )

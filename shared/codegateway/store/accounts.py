@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from codegateway.records import Account
+from codegateway.records import Account, Hold
 from codegateway.store.client import DynamoClient, call, error_code
 from codegateway.store.items import Item, get_n, get_s, n, req_n, req_s, s
 
@@ -30,6 +30,14 @@ def account_from_item(item: Item) -> Account:
     )
 
 
+def holds_from_item(item: Item) -> dict[str, Hold]:
+    holds = item.get("holds", {}).get("M", {})
+    return {
+        request_id: Hold(request_id, int(value["M"]["nano"]["N"]), int(value["M"]["expires_at"]["N"]))
+        for request_id, value in holds.items()
+    }
+
+
 def account_to_item(account: Account) -> Item:
     item: Item = {
         "account_id": s(account.account_id),
@@ -41,6 +49,8 @@ def account_to_item(account: Account) -> Item:
         "spend_90d_nano": n(account.spend_90d_nano),
         "created_at": s(account.created_at),
         "name": s(account.name),
+        # Holds of requests in flight (request id -> {nano, expires_at}); see store/ledger.py.
+        "holds": {"M": {}},
     }
     if account.rpm_limit is not None:
         item["rpm_limit"] = n(account.rpm_limit)

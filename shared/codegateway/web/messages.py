@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from codegateway.clock import now_iso
 from codegateway.forwarding import Exchange, forward
 from codegateway.gateway import Gateway
 from codegateway.message_request import parse_message_request
@@ -29,8 +30,13 @@ class ForwardingResponse(Response):
             send,
             receive,
             keepalive_interval_s=self._gateway.settings.keepalive_interval_s,
-            settle=self._gateway.settle,
+            settle=self._gateway.settlement.settle,
         )
+
+
+def _attribution(value: str | None) -> str | None:
+    # Claude Code's session id: no prompt content, lets a team see cost per agent session.
+    return value[:128] if value else None
 
 
 async def _exchange(request: Request, gateway: Gateway) -> Exchange:
@@ -53,7 +59,9 @@ async def _exchange(request: Request, gateway: Gateway) -> Exchange:
         body=body,
         started=started,
         deadline=started + gateway.settings.total_timeout_s,
+        created_at=now_iso(),
         message=message,
+        session_id=_attribution(request.headers.get("x-claude-code-session-id")),
         log_fields=log_fields,
     )
 
@@ -61,7 +69,7 @@ async def _exchange(request: Request, gateway: Gateway) -> Exchange:
 async def create_message(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     exchange = await _exchange(request, gateway)
-    await gateway.admit(exchange)
+    await gateway.admission.reserve(exchange)
     return ForwardingResponse(gateway, exchange)
 
 

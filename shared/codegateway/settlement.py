@@ -1,0 +1,103 @@
+"""Settle a request, however it ended: usage record + charge + daily rollup in one transaction.
+
+Runs before the response ends (relay.py calls it first), so a Lambda sandbox is never frozen with
+a request unsettled. Tokens seen are charged even when the request was cut short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import asdict
+
+from codegateway.forwarding import Exchange
+from codegateway.pricing import Catalog, cost_of
+from codegateway.records import UsageRecord
+from codegateway.relay import RelayOutcome
+from codegateway.store import Store
+from codegateway.usage import Usage
+from codegateway.usage_capture import UsageCapture
+
+_SETTLE_ATTEMPTS = 4
+logger = logging.getLogger("codegateway.settlement")
+
+
+def usage_record(
+    exchange: Exchange, outcome: RelayOutcome, capture: UsageCapture | None, catalog: Catalog
+) -> UsageRecord:
+    assert exchange.message is not None
+    usage = capture.usage if capture is not None else Usage()
+    markup_bp = exchange.caller.account.markup_bp
+    cost = cost_of(usage, exchange.message.model, markup_bp, catalog.web_search_nano_per_request)
+    write_5m, write_1h = usage.cache_writes_by_ttl
+    error_type = outcome.error_detail if outcome.ended == "upstream_failed" else None
+    if capture is not None and capture.upstream_error_type:
+        error_type = capture.upstream_error_type
+    elif outcome.ended == "timeout":
+        error_type = "timeout_error"
+    elif outcome.ended == "upstream_reset":
+        error_type = "api_error"
+    return UsageRecord(
+        account_id=exchange.caller.account.account_id,
+        request_id=exchange.request_id,
+        created_at=exchange.created_at,
+        key_id=exchange.caller.key.key_id,
+        model=exchange.message.model.model_id,
+        status=outcome.status,
+        ended=outcome.ended,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens,
+        cache_write_5m_tokens=write_5m,
+        cache_write_1h_tokens=write_1h,
+        cache_read_input_tokens=usage.cache_read_input_tokens,
+        web_search_requests=usage.web_search_requests,
+        speed=usage.speed,
+        base_nano=cost.base_nano,
+        markup_bp=cost.markup_bp,
+        billed_nano=cost.billed_nano,
+        duration_ms=int((time.monotonic() - exchange.started) * 1000),
+        ttfb_ms=int(outcome.first_chunk_s * 1000) if outcome.first_chunk_s is not None else None,
+        attempts=exchange.attempts,
+        stream=exchange.message.stream,
+        error_type=error_type,
+        session_id=exchange.session_id,
+        upstream_request_id=exchange.upstream_request_id,
+        source=exchange.source,
+    )
+
+
+class Settlement:
+    def __init__(self, store: Store, catalog: Catalog) -> None:
+        self._store = store
+        self._catalog = catalog
+
+    async def settle(self, exchange: Exchange, outcome: RelayOutcome, capture: UsageCapture | None) -> None:
+        fields = exchange.log_fields
+        fields.update(ended=outcome.ended, upstream_status=outcome.status, attempts=exchange.attempts)
+        if outcome.first_chunk_s is not None:
+            fields["ttfb_ms"] = round(outcome.first_chunk_s * 1000, 1)
+        if outcome.keepalives_sent:
+            fields["keepalives"] = outcome.keepalives_sent
+        if exchange.hold is None:
+            return  # count_tokens: free, never reserved, never recorded
+        record = usage_record(exchange, outcome, capture, self._catalog)
+        fields.update(
+            input_tokens=record.input_tokens,
+            output_tokens=record.output_tokens,
+            cache_read_input_tokens=record.cache_read_input_tokens,
+            cache_creation_input_tokens=record.cache_creation_input_tokens,
+            billed_nano=record.billed_nano,
+        )
+        for attempt in range(_SETTLE_ATTEMPTS):
+            try:
+                await asyncio.to_thread(self._store.ledger.settle, record, exchange.hold)
+                return
+            except Exception:
+                if attempt < _SETTLE_ATTEMPTS - 1:
+                    await asyncio.sleep(0.1 * 2**attempt)
+        # The hold stays until the sweep releases it: the account is not charged, the request is not
+        # lost - this line (metadata only) lets an operator replay it.
+        fields["settlement_failed"] = True
+        logger.error("settlement failed", extra={"usage_record": asdict(record)})

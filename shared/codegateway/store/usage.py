@@ -1,0 +1,184 @@
+"""Usage table: PK account_id; SK `REQ#<created_at>#<request_id>` (request records),
+`DAY#<yyyy-mm-dd>` (daily rollups), `TOPUP#<idempotency key>` (credits). GSI `by-key` (key_id, sk)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from codegateway.records import TopUpEntry, UsageRecord
+from codegateway.store.client import DynamoClient, call
+from codegateway.store.items import Item, get_n, get_s, n, s
+
+REQUEST_PREFIX = "REQ#"
+DAY_PREFIX = "DAY#"
+TOPUP_PREFIX = "TOPUP#"
+BY_KEY_INDEX = "by-key"
+# "~" sorts after every character an ISO timestamp uses: the end of a REQ# range.
+_RANGE_END = "~"
+
+_INT_FIELDS = (
+    "status", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_write_5m_tokens",
+    "cache_write_1h_tokens", "cache_read_input_tokens", "web_search_requests", "base_nano", "markup_bp",
+    "billed_nano", "duration_ms", "ttfb_ms", "attempts",
+)  # fmt: skip
+_STR_FIELDS = (
+    "account_id", "request_id", "created_at", "key_id", "model", "ended", "speed", "error_type", "session_id",
+    "upstream_request_id", "source",
+)  # fmt: skip
+
+
+def request_key(created_at: str, request_id: str) -> str:
+    return f"{REQUEST_PREFIX}{created_at}#{request_id}"
+
+
+def day_key(created_at: str) -> str:
+    return DAY_PREFIX + created_at[:10]
+
+
+def usage_to_item(record: UsageRecord, expires_at: int) -> Item:
+    item: Item = {"sk": s(request_key(record.created_at, record.request_id)), "expires_at": n(expires_at)}
+    for name in _INT_FIELDS:
+        value = getattr(record, name)
+        if value is not None:
+            item[name] = n(value)
+    for name in _STR_FIELDS:
+        value = getattr(record, name)
+        if value is not None:
+            item[name] = s(value)
+    item["stream"] = {"BOOL": record.stream}
+    return item
+
+
+def topup_to_item(account_id: str, entry: TopUpEntry) -> Item:
+    # No expires_at: credits are financial records and outlive the usage retention window.
+    return {
+        "account_id": s(account_id),
+        "sk": s(TOPUP_PREFIX + entry.idempotency_key),
+        "amount_nano": n(entry.amount_nano),
+        "actor": s(entry.actor),
+        "reason": s(entry.reason),
+        "created_at": s(entry.created_at),
+    }
+
+
+def topup_from_item(item: Item) -> TopUpEntry:
+    return TopUpEntry(
+        idempotency_key=item["sk"]["S"][len(TOPUP_PREFIX) :],
+        amount_nano=int(item["amount_nano"]["N"]),
+        actor=item["actor"]["S"],
+        reason=item["reason"]["S"],
+        created_at=item["created_at"]["S"],
+    )
+
+
+def usage_from_item(item: Item) -> UsageRecord:
+    values: dict[str, Any] = {name: get_n(item, name) for name in _INT_FIELDS if name in item}
+    values.update({name: get_s(item, name) for name in _STR_FIELDS if name in item})
+    values["stream"] = item.get("stream", {}).get("BOOL", False)
+    return UsageRecord(**values)
+
+
+@dataclass(frozen=True)
+class DailyRollup:
+    day: str
+    requests: int
+    billed_nano: int
+    base_nano: int
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+
+
+def _rollup_from_item(item: Item) -> DailyRollup:
+    def number(name: str) -> int:
+        return get_n(item, name, 0) or 0
+
+    return DailyRollup(
+        day=item["sk"]["S"][len(DAY_PREFIX) :],
+        requests=number("requests"),
+        billed_nano=number("billed_nano"),
+        base_nano=number("base_nano"),
+        input_tokens=number("input_tokens"),
+        output_tokens=number("output_tokens"),
+        cache_creation_input_tokens=number("cache_creation_input_tokens"),
+        cache_read_input_tokens=number("cache_read_input_tokens"),
+    )
+
+
+@dataclass(frozen=True)
+class UsagePage:
+    records: list[UsageRecord]
+    next_cursor: str | None
+
+
+def _encode_cursor(key: Item | None) -> str | None:
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode() if key else None
+
+
+def _decode_cursor(cursor: str) -> Item:
+    decoded = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+    if not isinstance(decoded, dict):
+        raise ValueError("bad cursor")
+    return decoded
+
+
+class UsageTable:
+    def __init__(self, client: DynamoClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def requests(
+        self,
+        *,
+        account_id: str | None = None,
+        key_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        newest_first: bool = True,
+    ) -> UsagePage:
+        """Request records of one account (or one key), in a created_at range, one page at a time."""
+        if (account_id is None) == (key_id is None):
+            raise ValueError("give exactly one of account_id and key_id")
+        low = REQUEST_PREFIX + (since or "")
+        high = REQUEST_PREFIX + (until or _RANGE_END)
+        partition = ("account_id", account_id) if account_id else ("key_id", key_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeNames": {"#pk": partition[0]},
+            "ExpressionAttributeValues": {":pk": s(str(partition[1])), ":low": s(low), ":high": s(high)},
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if key_id:
+            kwargs["IndexName"] = BY_KEY_INDEX
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor)
+        response = call(self._client.query, **kwargs)
+        records = [usage_from_item(item) for item in response.get("Items", [])]
+        return UsagePage(records, _encode_cursor(response.get("LastEvaluatedKey")))
+
+    def daily_rollups(self, account_id: str, first_day: str, last_day: str) -> list[DailyRollup]:
+        rollups: list[DailyRollup] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "account_id = :a AND sk BETWEEN :low AND :high",
+            "ExpressionAttributeValues": {
+                ":a": s(account_id),
+                ":low": s(DAY_PREFIX + first_day),
+                ":high": s(DAY_PREFIX + last_day),
+            },
+        }
+        while True:
+            response = call(self._client.query, **kwargs)
+            rollups.extend(_rollup_from_item(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return rollups
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

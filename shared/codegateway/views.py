@@ -1,0 +1,97 @@
+"""How accounts and usage records are shown to callers and admins (JSON rows, CSV). No I/O.
+
+Money leaves the gateway as exact decimal strings of USD, never floats. Key hashes never leave.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from codegateway.clock import iso
+from codegateway.errors import InvalidRequest
+from codegateway.pricing import nano_to_usd_str
+from codegateway.records import Account, ApiKeyRecord, UsageRecord
+from codegateway.tiers import DEFAULT_TIERS, Tier, tier_for_markup, tier_for_spend
+
+USAGE_COLUMNS = (
+    "request_id", "created_at", "model", "key_id", "input_tokens", "output_tokens",
+    "cache_creation_input_tokens", "cache_read_input_tokens", "cost_usd", "status", "ended",
+    "error_type", "duration_ms", "session_id", "stream", "source",
+)  # fmt: skip
+
+
+def account_view(account: Account, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> dict[str, Any]:
+    tier = tier_for_markup(account.markup_bp, tiers) or tier_for_spend(account.spend_90d_nano, tiers)
+    markup = Tier(tier.name, 0, account.markup_bp).markup_text
+    return {
+        "type": "account",
+        "id": account.account_id,
+        "email": account.email,
+        "name": account.name,
+        "status": account.status,
+        "balance_usd": nano_to_usd_str(account.balance_nano),
+        "available_usd": nano_to_usd_str(account.available_nano),
+        "held_usd": nano_to_usd_str(account.balance_nano - account.available_nano),
+        "markup": markup,
+        "tier": tier.name,
+        "spend_90d_usd": nano_to_usd_str(account.spend_90d_nano),
+        "created_at": account.created_at,
+    }
+
+
+def usage_row(record: UsageRecord) -> dict[str, Any]:
+    return {
+        "request_id": record.request_id,
+        "created_at": record.created_at,
+        "model": record.model,
+        "key_id": record.key_id,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cache_creation_input_tokens": record.cache_creation_input_tokens,
+        "cache_read_input_tokens": record.cache_read_input_tokens,
+        "cost_usd": nano_to_usd_str(record.billed_nano),
+        "status": record.status,
+        "ended": record.ended,
+        "error_type": record.error_type,
+        "duration_ms": record.duration_ms,
+        "session_id": record.session_id,
+        "stream": record.stream,
+        "source": record.source,
+    }
+
+
+def key_view(record: ApiKeyRecord) -> dict[str, Any]:
+    """A key as listings show it: never the hash, never the secret."""
+    return {
+        "type": "api_key",
+        "id": record.key_id,
+        "account_id": record.account_id,
+        "name": record.name,
+        "hint": f"sk-cg-{record.key_id}_...",
+        "created_at": record.created_at,
+        "revoked_at": record.revoked_at,
+        "rpm_limit": record.rpm_limit,
+        "status": "revoked" if record.is_revoked else "active",
+    }
+
+
+def parse_time_bound(name: str, text: str | None) -> str | None:
+    """A `since`/`until` parameter (ISO date or date-time) as the records' UTC ISO form."""
+    if text is None or text == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(f"{name}: expected an ISO 8601 date or date-time, e.g. 2026-11-25T00:00:00Z.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return iso(moment)
+
+
+def parse_limit(text: str | None, default: int = 100, maximum: int = 1000) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise InvalidRequest(f"limit: must be an integer from 1 to {maximum}.")
+    return int(text)

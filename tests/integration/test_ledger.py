@@ -1,0 +1,91 @@
+"""The ledger's guarantees, on the local DynamoDB: once-only settlement, holds that expire, top-ups."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from codegateway.accounts_admin import top_up
+from codegateway.clock import now_iso
+from codegateway.records import Hold, UsageRecord
+from codegateway.settings import Settings
+from codegateway.store import ReservationRefused, Store
+from codegateway.store.accounts import holds_from_item
+from tests.support.accounts import new_caller
+
+START = 2_000_000_000
+
+
+def _record(account_id: str, request_id: str, billed_nano: int) -> UsageRecord:
+    return UsageRecord(
+        account_id=account_id, request_id=request_id, created_at=now_iso(), key_id="k", model="claude-haiku-4-5",
+        status=200, ended="completed", input_tokens=10, output_tokens=5, base_nano=billed_nano, markup_bp=10_000,
+        billed_nano=billed_nano,
+    )  # fmt: skip
+
+
+def _money(store: Store, account_id: str) -> tuple[int, int]:
+    account = store.accounts.get(account_id)
+    assert account is not None
+    return account.balance_nano, account.available_nano
+
+
+def test_a_repeated_settlement_changes_nothing(store: Store, stack_settings: Settings) -> None:
+    account_id = new_caller(store, stack_settings).account.account_id
+    hold = Hold("req_" + secrets.token_hex(6), 50_000_000, 4_000_000_000)
+    store.ledger.reserve(account_id, hold)
+    assert _money(store, account_id) == (START, START - 50_000_000)
+    record = _record(account_id, hold.request_id, 30_000_000)
+    assert store.ledger.settle(record, hold) is True
+    assert store.ledger.settle(record, hold) is False
+    assert _money(store, account_id) == (START - 30_000_000, START - 30_000_000)
+    assert len(store.usage.requests(account_id=account_id).records) == 1
+    (rollup,) = store.usage.daily_rollups(account_id, "2000-01-01", "2999-12-31")
+    assert (rollup.requests, rollup.billed_nano) == (1, 30_000_000)
+
+
+def test_an_expired_hold_is_released_and_a_late_settlement_still_charges_once(
+    store: Store, stack_settings: Settings
+) -> None:
+    account_id = new_caller(store, stack_settings).account.account_id
+    live = Hold("req_live", 10_000_000, 2_000_000_000)
+    orphan = Hold("req_orphan", 70_000_000, 1_000)  # expired long ago: its instance crashed
+    store.ledger.reserve(account_id, live)
+    store.ledger.reserve(account_id, orphan)
+    holds = holds_from_item(
+        store.client.get_item(TableName=stack_settings.accounts_table, Key={"account_id": {"S": account_id}})["Item"]
+    )
+    assert set(holds) == {"req_live", "req_orphan"}
+    assert store.ledger.release_expired_holds(account_id, holds, now_epoch=1_500_000_000) == 1
+    assert store.ledger.release_expired_holds(account_id, holds, now_epoch=1_500_000_000) == 0  # idempotent
+    assert _money(store, account_id) == (START, START - 10_000_000)
+    # The orphan's request did finish after all: it is charged, without giving its hold back twice.
+    assert store.ledger.settle(_record(account_id, "req_orphan", 5_000_000), orphan) is True
+    assert _money(store, account_id) == (START - 5_000_000, START - 15_000_000)
+
+
+def test_reservation_is_refused_beyond_the_available_balance(store: Store, stack_settings: Settings) -> None:
+    account_id = new_caller(store, stack_settings).account.account_id
+    store.ledger.reserve(account_id, Hold("a", START - 1, 2_000_000_000))
+    with pytest.raises(ReservationRefused) as refused:
+        store.ledger.reserve(account_id, Hold("b", 2, 2_000_000_000))
+    assert refused.value.reason == "balance" and refused.value.available_nano == 1
+
+
+def test_suspended_accounts_cannot_reserve(store: Store, stack_settings: Settings) -> None:
+    account_id = new_caller(store, stack_settings).account.account_id
+    assert store.accounts.set_status(account_id, "suspended")
+    with pytest.raises(ReservationRefused) as refused:
+        store.ledger.reserve(account_id, Hold("c", 1, 2_000_000_000))
+    assert refused.value.reason == "suspended"
+
+
+def test_top_up_is_applied_once_per_idempotency_key(store: Store, stack_settings: Settings) -> None:
+    account_id = new_caller(store, stack_settings).account.account_id
+    key = secrets.token_hex(8)
+    assert top_up(store, account_id, 5_000_000_000, idempotency_key=key, actor="ops@example.com", reason="invoice 17")
+    assert not top_up(
+        store, account_id, 5_000_000_000, idempotency_key=key, actor="ops@example.com", reason="invoice 17"
+    )
+    assert _money(store, account_id) == (START + 5_000_000_000, START + 5_000_000_000)

@@ -57,5 +57,13 @@ e2e: install-app  ## Install Claude Code from npm and run the end-to-end tests w
 	npm install --no-audit --no-fund --silent --prefix tests/e2e @anthropic-ai/claude-code@2.1.197
 	CLAUDE_BIN=$(CURDIR)/tests/e2e/node_modules/.bin/claude $(BIN)/pytest tests/e2e -m e2e
 
+sam-check: install-app install-sam  ## Lint the SAM template (cfn-lint) and build it, without Docker
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
+	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
+
+smoke: install-app  ## Check a deployed stack: make smoke URL=<PublicEndpoint output> KEY=<a gateway key>
+	@test -n "$(URL)" && test -n "$(KEY)" || { echo "usage: make smoke URL=https://... KEY=sk-cg-..."; exit 2; }
+	@CGW_SMOKE_KEY="$(KEY)" $(BIN)/python tests/smoke/smoke.py --url "$(URL)"
+
 clean:  ## Remove virtualenvs and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

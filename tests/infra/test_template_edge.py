@@ -140,3 +140,18 @@ def test_cloudfront_adds_the_origin_verify_header_from_secrets_manager(distribut
     (header,) = origin["OriginCustomHeaders"]
     assert header["HeaderName"] == "x-cgw-origin-verify"
     assert header["HeaderValue"] == {"Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString}}"}
+
+
+def test_without_a_web_acl_cloudfronts_own_geo_restriction_still_blocks_the_countries(
+    synthesized: dict[str, Any], distribution: dict[str, Any]
+) -> None:
+    condition, restricted, otherwise = distribution["Restrictions"]["Fn::If"]
+    assert condition == "EdgeWithoutWaf"
+    assert restricted["GeoRestriction"] == {"RestrictionType": "blacklist", "Locations": {"Ref": "SanctionedCountries"}}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    # Exactly the case where neither CreateWebAcl nor AttachExistingWebAcl holds.
+    assert synthesized["Conditions"]["EdgeWithoutWaf"]["Fn::And"] == [
+        {"Condition": "EdgeEnabled"},
+        {"Fn::Not": [{"Condition": "InUsEast1"}]},
+        {"Fn::Not": [{"Condition": "HasExistingWebAcl"}]},
+    ]

@@ -9,6 +9,7 @@ from codegateway.admission import Admission
 from codegateway.auth import Authenticator
 from codegateway.keys import VerifiedKeyCache
 from codegateway.pricing import Catalog
+from codegateway.rate_limit import RateLimiter
 from codegateway.settings import Settings
 from codegateway.settlement import Settlement
 from codegateway.store import Store, build_store
@@ -29,6 +30,7 @@ class Gateway:
     authenticator: Authenticator
     admission: Admission
     settlement: Settlement
+    rate_limiter: RateLimiter
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
@@ -54,4 +56,5 @@ def build_gateway(
         authenticator=Authenticator(store, verified, settings.record_max_age_s),
         admission=Admission(store, settings),
         settlement=Settlement(store, catalog),
+        rate_limiter=RateLimiter(store, settings.default_rpm_limit),
     )

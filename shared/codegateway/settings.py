@@ -53,7 +53,10 @@ class Settings(BaseSettings):
     # How long a key or account record read from DynamoDB may be reused (DESIGN: at most 1 s).
     record_max_age_s: float = Field(default=0.5, ge=0.0, le=1.0)
 
-    # Money and limits.
+    # Requests per minute for keys and accounts that set no cap of their own (0: unlimited).
+    default_rpm_limit: int = Field(default=120, ge=0)
+
+    # Money.
     starter_credit_nano: int = 2 * NANO_PER_USD
     default_markup_bp: int = 15_000
     # Admission estimate: output tokens = min(max_tokens, this). See estimate.py for the whole rule.
@@ -76,6 +79,9 @@ class Settings(BaseSettings):
     origin_verify_secret: SecretStr | None = None
     origin_verify_secret_id: str | None = None
 
+    # EMF metrics on stdout (CloudWatch reads them from the function's log); off for the local stack.
+    emit_metrics: bool = False
+    metrics_namespace: str = "CodeGateway"
     log_level: str = "INFO"
     service_name: str = "codegateway"
 

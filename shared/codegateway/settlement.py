@@ -90,6 +90,8 @@ class Settlement:
             cache_creation_input_tokens=record.cache_creation_input_tokens,
             billed_nano=record.billed_nano,
         )
+        if record.error_type:
+            fields["error_type"] = record.error_type
         for attempt in range(_SETTLE_ATTEMPTS):
             try:
                 await asyncio.to_thread(self._store.ledger.settle, record, exchange.hold)

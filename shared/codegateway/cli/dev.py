@@ -35,6 +35,9 @@ def dev(
         typer.Option(help="Upstream URL (e.g. https://api.anthropic.com); default: the bundled emulator."),
     ] = None,
     dynamodb_port: Annotated[int, typer.Option(help="Port for the embedded DynamoDB (0: any free port).")] = 0,
+    dynamodb_endpoint: Annotated[
+        str | None, typer.Option(help="Use this DynamoDB (e.g. another stack's) instead of starting one.")
+    ] = None,
     template: Annotated[Path | None, typer.Option(help="template.yaml holding the table definitions.")] = None,
 ) -> None:
     """Start the local stack: embedded DynamoDB, tables, emulator, a demo key and the proxy."""
@@ -46,7 +49,7 @@ def dev(
     try:
         listener = bind_socket(port)
         port = listener.getsockname()[1]
-        dynamodb_endpoint = stack.start_dynamodb()
+        dynamodb_endpoint = dynamodb_endpoint or stack.start_dynamodb()
         if upstream:
             upstream_url, upstream_key = upstream, os.environ.get("CGW_UPSTREAM_API_KEY")
             source = f"{upstream_url} (key from CGW_UPSTREAM_API_KEY{'' if upstream_key else ': NOT SET'})"

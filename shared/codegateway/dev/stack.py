@@ -56,10 +56,11 @@ class LocalStack:
 
 
 def provision(settings: Settings, template: Path) -> str:
-    """Create the tables and a demo account with one key; returns the key's plaintext."""
+    """Create missing tables, the demo account (unless it exists: a shared DynamoDB) and a new demo
+    key; returns the key's plaintext."""
     store = build_store(settings)
     create_tables(store.client, template, settings)
-    account = create_account(store, settings, DEMO_EMAIL, name="Demo")
+    account = store.accounts.find_by_email(DEMO_EMAIL) or create_account(store, settings, DEMO_EMAIL, name="Demo")
     return create_key(store, settings, account.account_id, name="demo").plaintext
 
 

@@ -9,6 +9,7 @@ from codegateway.store.client import DynamoClient, call, error_code
 from codegateway.store.items import Item, get_n, get_s, n, req_n, req_s, s
 
 EMAIL_CLAIM_PREFIX = "email#"
+BY_EMAIL_INDEX = "by-email"
 
 
 class EmailTaken(Exception):
@@ -99,6 +100,17 @@ class AccountsTable:
             if error_code(error) == "TransactionCanceledException":
                 raise EmailTaken(account.email) from error
             raise
+
+    def find_by_email(self, email: str) -> Account | None:
+        response = call(
+            self._client.query,
+            TableName=self._table,
+            IndexName=BY_EMAIL_INDEX,
+            KeyConditionExpression="email = :email",
+            ExpressionAttributeValues={":email": s(email.strip().lower())},
+        )
+        items = response.get("Items", [])
+        return self.get(items[0]["account_id"]["S"]) if items else None
 
     def set_status(self, account_id: str, status: str) -> bool:
         try:

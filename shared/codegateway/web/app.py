@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from starlette.routing import Route
 from codegateway.errors import GatewayError
 from codegateway.gateway import Gateway, build_gateway
 from codegateway.settings import Settings
+from codegateway.telemetry import Telemetry
 from codegateway.web.account import get_account, list_usage
 from codegateway.web.error_responses import on_gateway_error, on_http_exception, on_unexpected_error
 from codegateway.web.messages import count_tokens, create_message
@@ -30,7 +30,7 @@ async def health(request: Request) -> Response:
 def create_app(settings: Settings | None = None, gateway: Gateway | None = None) -> Any:
     """uvicorn --factory codegateway.web.app:create_app"""
     settings = settings or Settings()
-    logger = Logger(service=settings.service_name, level=settings.log_level)
+    telemetry = Telemetry(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -60,4 +60,4 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
             Exception: on_unexpected_error,
         },
     )
-    return RequestContext(app, logger)
+    return RequestContext(app, telemetry)

@@ -69,6 +69,7 @@ async def _exchange(request: Request, gateway: Gateway) -> Exchange:
 async def create_message(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     exchange = await _exchange(request, gateway)
+    await gateway.rate_limiter.take(exchange.caller)
     await gateway.admission.reserve(exchange)
     return ForwardingResponse(gateway, exchange)
 

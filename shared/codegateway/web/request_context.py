@@ -7,11 +7,12 @@ import secrets
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from codegateway.relay import Receive, Send
+from codegateway.telemetry import Telemetry
 
 ASGIApp = Any
+# Probes (the adapter's readiness check, Claude Code's reachability HEAD) would drown the log.
+_UNLOGGED_PATHS = frozenset({"/healthz", "/", "/api/hello"})
 
 
 def new_request_id() -> str:
@@ -19,9 +20,9 @@ def new_request_id() -> str:
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, logger: Logger) -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
         self.app = app
-        self.logger = logger
+        self.telemetry = telemetry
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,15 +45,15 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
-            if scope["path"] != "/healthz":
-                self.logger.info(
-                    "request",
-                    extra={
+            if scope["path"] not in _UNLOGGED_PATHS:
+                self.telemetry.request_finished(
+                    {
                         "request_id": request_id,
+                        "correlation_id": request_id,
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
                         "latency_ms": round((time.monotonic() - started) * 1000, 1),
                         **log_fields,
-                    },
+                    }
                 )

@@ -1,0 +1,55 @@
+"""Per-key requests-per-minute caps, shared by every instance through DynamoDB.
+
+The cap is the key's own rpm_limit, else its account's, else CGW_DEFAULT_RPM_LIMIT; 0 means
+unlimited. Windows are fixed minutes, so `retry-after` is the whole seconds to the window's end
+(Claude Code stops retrying above 60; a fixed minute never asks for more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+
+from codegateway.auth import Caller
+from codegateway.errors import RateLimited
+from codegateway.store import Store
+
+WINDOW_S = 60
+UNLIMITED = 0
+
+
+def effective_rpm_limit(caller: Caller, default_rpm_limit: int) -> int:
+    for limit in (caller.key.rpm_limit, caller.account.rpm_limit):
+        if limit is not None:
+            return limit
+    return default_rpm_limit
+
+
+def window_of(now: float) -> tuple[int, int]:
+    """(window start, whole seconds until the next window) for a moment in epoch seconds."""
+    start = int(now // WINDOW_S) * WINDOW_S
+    return start, max(1, math.ceil(start + WINDOW_S - now))
+
+
+class RateLimiter:
+    def __init__(self, store: Store, default_rpm_limit: int, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._default_rpm_limit = default_rpm_limit
+        self._clock = clock
+
+    async def take(self, caller: Caller) -> None:
+        limit = effective_rpm_limit(caller, self._default_rpm_limit)
+        if limit == UNLIMITED:
+            return
+        now = self._clock()
+        window_start, retry_after_s = window_of(now)
+        allowed = await asyncio.to_thread(
+            self._store.rate_limits.take, caller.key.key_id, window_start, limit, window_start + 2 * WINDOW_S
+        )
+        if not allowed:
+            raise RateLimited(
+                f"This key is limited to {limit} requests per minute; the limit resets in {retry_after_s} s.",
+                retry_after_s=retry_after_s,
+            )

@@ -1,0 +1,36 @@
+"""RateLimits table: one item per key per fixed one-minute window, counted with an atomic ADD.
+
+A conditional ADD is the whole algorithm: it succeeds only while the count is under the cap, so
+every gateway instance shares one cap without coordination. TTL removes old windows (moto never
+does, which no test relies on).
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.items import n, s
+
+
+class RateLimitsTable:
+    def __init__(self, client: DynamoClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def take(self, key_id: str, window_start: int, limit: int, expires_at: int) -> bool:
+        """Count one request in the key's window; False (and no count) once `limit` is reached."""
+        try:
+            call(
+                self._client.update_item,
+                TableName=self._table,
+                Key={"window_id": s(f"{key_id}#{window_start}")},
+                UpdateExpression="ADD request_count :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(request_count) OR request_count < :limit",
+                ExpressionAttributeValues={":one": n(1), ":limit": n(limit), ":expires": n(expires_at)},
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

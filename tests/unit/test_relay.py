@@ -1,0 +1,116 @@
+"""The relay loop on its own: pings only between events, errors instead of silent cuts, one settle."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from codegateway.relay import CLIENT_DISCONNECTED, COMPLETED, TIMEOUT, UPSTREAM_RESET, RelayOutcome, relay
+from codegateway.sse import SseParser
+from codegateway.usage_capture import UsageCapture
+
+START = b'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":7}}}\n\n'
+STOP = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+
+
+class ScriptedUpstream:
+    """Yields bytes, pausing where the script says `float` seconds, failing where it says Exception."""
+
+    status = 200
+    headers: list[tuple[bytes, bytes]] = []
+
+    def __init__(self, script: list[object]) -> None:
+        self.script = script
+        self.closed = False
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        for step in self.script:
+            if isinstance(step, float):
+                await asyncio.sleep(step)
+            elif isinstance(step, Exception):
+                raise step
+            else:
+                yield step  # type: ignore[misc]
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def _run(script: list[object], *, keepalive: float = 0.05, total: float = 5.0, disconnect_after: float | None = None):
+    sent: list[bytes] = []
+    settled: list[RelayOutcome] = []
+    upstream = ScriptedUpstream(script)
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.body":
+            sent.append(message["body"])
+
+    async def receive() -> dict:
+        if disconnect_after is None:
+            await asyncio.Event().wait()
+        await asyncio.sleep(disconnect_after)  # type: ignore[arg-type]
+        return {"type": "http.disconnect"}
+
+    async def settle(outcome: RelayOutcome) -> None:
+        settled.append(outcome)
+
+    async def go() -> RelayOutcome:
+        started = time.monotonic()
+        return await relay(
+            send,
+            receive,
+            upstream,
+            UsageCapture(streaming=True),  # type: ignore[arg-type]
+            response_headers=[],
+            started=started,
+            deadline=started + total,
+            keepalive_interval_s=keepalive,
+            settle=settle,
+        )
+
+    outcome = asyncio.run(go())
+    assert settled == [outcome]  # settled exactly once, before the response ended
+    assert upstream.closed
+    return outcome, b"".join(sent)
+
+
+def test_silence_inside_an_event_gets_no_ping_until_the_event_ends() -> None:
+    outcome, body = _run([START, b"event: content_block_delta\ndata: {", 0.3, b'"x": 1}\n\n', 0.2, STOP])
+    assert outcome.ended == COMPLETED
+    half_event = body.index(b"data: {")
+    assert b"ping" not in body[half_event : body.index(b'"x": 1}')]
+    assert outcome.keepalives_sent >= 1  # the pings came in the silence between events
+    events = SseParser().feed(body)
+    assert [event.name for event in events if event.name != "ping"] == [
+        "message_start",
+        "content_block_delta",
+        "message_stop",
+    ]
+
+
+def test_upstream_failure_mid_stream_is_an_error_event_not_a_silent_cut() -> None:
+    outcome, body = _run([START, ConnectionResetError("peer reset")])
+    assert outcome.ended == UPSTREAM_RESET
+    assert SseParser().feed(body)[-1].name == "error"
+
+
+def test_a_stream_that_ends_before_message_stop_is_reported() -> None:
+    outcome, body = _run([START])
+    assert outcome.ended == UPSTREAM_RESET
+    assert b'"api_error"' in SseParser().feed(body)[-1].data
+
+
+def test_total_deadline_ends_the_stream_with_a_timeout_event() -> None:
+    outcome, body = _run([START, 5.0, STOP], keepalive=1.0, total=0.3)
+    assert outcome.ended == TIMEOUT
+    assert b'"timeout_error"' in SseParser().feed(body)[-1].data
+
+
+def test_client_disconnect_stops_relaying_and_still_settles() -> None:
+    outcome, body = _run([START, 2.0, STOP], keepalive=1.0, disconnect_after=0.1)
+    assert outcome.ended == CLIENT_DISCONNECTED
+    assert STOP not in body

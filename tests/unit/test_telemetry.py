@@ -1,0 +1,53 @@
+"""EMF metrics per request: the names the template's alarms read, and no prompt or key in them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from codegateway.settings import Settings
+from codegateway.telemetry import Telemetry
+
+
+def _blobs(capsys: pytest.CaptureFixture[str], fields: dict) -> list[dict]:
+    Telemetry(Settings(emit_metrics=True)).emit_metrics(fields)  # type: ignore[call-arg]
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+
+def _metric_names(blob: dict) -> set[str]:
+    return {metric["Name"] for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+
+
+def test_a_served_request_emits_its_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    fields = {
+        "status": 200,
+        "upstream_status": 200,
+        "ended": "completed",
+        "attempts": 2,
+        "keepalives": 3,
+        "ttfb_ms": 12.5,
+        "input_tokens": 100,
+        "output_tokens": 20,
+        "billed_nano": 31_500_000,
+    }
+    (blob,) = _blobs(capsys, fields)
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CodeGateway"
+    assert blob["service"] == "codegateway"
+    assert {
+        "Requests",
+        "UpstreamErrors",
+        "Retries",
+        "KeepalivesSent",
+        "TimeToFirstByte",
+        "InputTokens",
+        "OutputTokens",
+        "BilledNanoUsd",
+    } <= _metric_names(blob)
+    assert (blob["Retries"], blob["KeepalivesSent"], blob["UpstreamErrors"]) == ([1.0], [3.0], [0.0])
+
+
+def test_upstream_errors_are_counted_and_split_by_type(capsys: pytest.CaptureFixture[str]) -> None:
+    total, by_type = _blobs(capsys, {"status": 504, "ended": "upstream_failed", "error_type": "timeout_error"})
+    assert total["UpstreamErrors"] == [1.0] and total["Http5xx"] == [1.0]
+    assert by_type["error_type"] == "timeout_error" and by_type["UpstreamErrorsByType"] == [1.0]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from botocore.exceptions import ClientError
 
 from codegateway.records import Account, Hold
@@ -14,6 +17,14 @@ BY_EMAIL_INDEX = "by-email"
 
 class EmailTaken(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    """One page of a scan: accounts with the holds they carry, and where the next page starts."""
+
+    accounts: list[tuple[Account, dict[str, Hold]]]
+    next_cursor: Item | None
 
 
 def account_from_item(item: Item) -> Account:
@@ -100,6 +111,26 @@ class AccountsTable:
             if error_code(error) == "TransactionCanceledException":
                 raise EmailTaken(account.email) from error
             raise
+
+    def scan_page(
+        self, *, segment: int = 0, total_segments: int = 1, limit: int | None = None, cursor: Item | None = None
+    ) -> AccountPage:
+        """One page of a (segment of a) full scan, skipping the email-claim items. Used by listings
+        (one segment) and the tier job (parallel segments)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Segment": segment,
+            "TotalSegments": total_segments,
+            "FilterExpression": "attribute_exists(balance_nano)",
+            "ConsistentRead": True,
+        }
+        if limit is not None:
+            kwargs["Limit"] = limit
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        response = call(self._client.scan, **kwargs)
+        accounts = [(account_from_item(item), holds_from_item(item)) for item in response.get("Items", [])]
+        return AccountPage(accounts, response.get("LastEvaluatedKey"))
 
     def find_by_email(self, email: str) -> Account | None:
         response = call(

@@ -61,9 +61,9 @@ sam-check: install-app install-sam  ## Lint the SAM template (cfn-lint) and buil
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
 
-smoke: install-app  ## Check a deployed stack: make smoke URL=<PublicEndpoint output> KEY=<a gateway key>
-	@test -n "$(URL)" && test -n "$(KEY)" || { echo "usage: make smoke URL=https://... KEY=sk-cg-..."; exit 2; }
-	@CGW_SMOKE_KEY="$(KEY)" $(BIN)/python tests/smoke/smoke.py --url "$(URL)"
+smoke: install-app  ## Check a deployed stack: make smoke URL=<PublicEndpoint> KEY=<key> [DIRECT_URL=<ProxyFunctionUrl>]
+	@test -n "$(URL)" && test -n "$(KEY)" || { echo "usage: make smoke URL=https://... KEY=sk-cg-... [DIRECT_URL=...]"; exit 2; }
+	@CGW_SMOKE_KEY="$(KEY)" $(BIN)/python tests/smoke/smoke.py --url "$(URL)" $(if $(DIRECT_URL),--direct-url "$(DIRECT_URL)")
 
 clean:  ## Remove virtualenvs and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

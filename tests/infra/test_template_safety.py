@@ -99,6 +99,23 @@ def test_upstream_error_rate_alarm_divides_errors_by_requests_for_the_proxy_serv
     assert "errors" in metrics["errorRate"]["Expression"] and "requests" in metrics["errorRate"]["Expression"]
 
 
+@pytest.mark.parametrize(
+    ("function", "alarm"), [("ProxyFunction", "UpstreamErrorRateAlarm"), ("TiersFunction", "TierAccountFailuresAlarm")]
+)
+def test_alarmed_custom_metrics_are_ones_the_function_emits(resources: Resources, function: str, alarm: str) -> None:
+    env = resources[function]["Properties"]["Environment"]["Variables"]
+    assert env["CGW_EMIT_METRICS"] == "true"  # off by default (the local stack): an alarm would never fire
+    properties = resources[alarm]["Properties"]
+    metrics = (
+        [properties]
+        if "MetricName" in properties
+        else [q["MetricStat"]["Metric"] for q in properties["Metrics"] if "MetricStat" in q]
+    )
+    for metric in metrics:
+        assert metric["Namespace"] == env["CGW_METRICS_NAMESPACE"]
+        assert metric["Dimensions"] == [{"Name": "service", "Value": env["CGW_SERVICE_NAME"]}]
+
+
 def test_tier_alarms_watch_the_tier_function_and_its_dead_letter_queue(resources: Resources) -> None:
     dimensions = [
         json.dumps(alarm["Properties"].get("Dimensions"))

@@ -10,8 +10,8 @@ from codegateway.auth import Caller
 from codegateway.errors import UpstreamFailure
 from codegateway.message_request import MessageRequest
 from codegateway.records import Hold
-from codegateway.relay import Receive, RelayOutcome, Send, relay
-from codegateway.upstream import Upstream
+from codegateway.relay import ClientEncoder, Receive, RelayOutcome, Send, relay
+from codegateway.upstream import Upstream, UpstreamResponse
 from codegateway.usage_capture import UsageCapture
 
 Settle = Callable[["Exchange", RelayOutcome, UsageCapture | None], Awaitable[None]]
@@ -49,6 +49,7 @@ async def forward(
     *,
     keepalive_interval_s: float,
     settle: Settle,
+    encoder_for: Callable[[UpstreamResponse], ClientEncoder] | None = None,
 ) -> RelayOutcome:
     try:
         response = await upstream.open(
@@ -80,4 +81,5 @@ async def forward(
         deadline=exchange.deadline,
         keepalive_interval_s=keepalive_interval_s,
         settle=settle_outcome,
+        encoder=encoder_for(response) if encoder_for is not None else None,
     )

@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from codegateway.errors import sse_error_event
 from codegateway.upstream import UpstreamResponse
@@ -39,6 +39,17 @@ class RelayOutcome:
     keepalives_sent: int = 0
     first_chunk_s: float | None = None
     error_detail: str | None = None
+
+
+class ClientEncoder(Protocol):
+    """Turns the upstream's bytes into another wire format for the client (the OpenAI surface).
+    The usage capture still reads the upstream's own bytes."""
+
+    content_type: bytes
+
+    def encode(self, chunk: bytes) -> bytes: ...
+
+    def finish(self) -> bytes: ...
 
 
 class _End:
@@ -78,57 +89,37 @@ async def relay(
     deadline: float,
     keepalive_interval_s: float,
     settle: Callable[[RelayOutcome], Awaitable[None]],
+    encoder: ClientEncoder | None = None,
 ) -> RelayOutcome:
+    client = _Client(send, capture, encoder)
     outcome = RelayOutcome(status=upstream.status)
     queue: asyncio.Queue[object] = asyncio.Queue()
     pump = asyncio.create_task(_pump(upstream, queue))
     watcher = asyncio.create_task(_watch_disconnect(receive, queue))
-    client_connected = True
     try:
-        await send({"type": "http.response.start", "status": upstream.status, "headers": response_headers})
+        await client.start(upstream.status, response_headers)
         while True:
             if not queue.empty():
                 item = queue.get_nowait()
             else:
-                wait_s = min(keepalive_interval_s, deadline - time.monotonic())
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout=max(wait_s, 0.0))
+                    wait_s = max(0.0, min(keepalive_interval_s, deadline - time.monotonic()))
+                    item = await asyncio.wait_for(queue.get(), timeout=wait_s)
                 except TimeoutError:
                     if time.monotonic() >= deadline:
                         outcome.ended = TIMEOUT
-                        await _send_error(
-                            send,
-                            capture,
-                            "timeout_error",
-                            "The response took longer than the gateway's limit.",
-                        )
+                        await client.error("timeout_error", "The response took longer than the gateway's limit.")
                         break
-                    if capture.streaming and capture.at_event_boundary:
-                        await send({"type": "http.response.body", "body": PING_EVENT, "more_body": True})
-                        outcome.keepalives_sent += 1
+                    outcome.keepalives_sent += await client.ping()
                     continue
             if isinstance(item, bytes):
-                await send({"type": "http.response.body", "body": item, "more_body": True})
+                await client.write(item)
+                capture.feed(item)
                 if outcome.first_chunk_s is None:
                     outcome.first_chunk_s = time.monotonic() - started
                 outcome.bytes_relayed += len(item)
-                capture.feed(item)
-            elif isinstance(item, _End):
-                if capture.streaming and upstream.status == 200 and not capture.message_stopped:
-                    # The upstream closed cleanly but early: say so rather than end silently.
-                    outcome.ended = UPSTREAM_RESET
-                    outcome.error_detail = "stream ended before message_stop"
-                    if capture.upstream_error_type is None:
-                        await _send_error(send, capture, "api_error", "The Anthropic API ended the stream early.")
-                break
-            elif isinstance(item, _ClientGone):
-                outcome.ended = CLIENT_DISCONNECTED
-                client_connected = False
-                break
             else:
-                outcome.ended = UPSTREAM_RESET
-                outcome.error_detail = type(item).__name__
-                await _send_error(send, capture, "api_error", "The connection to the Anthropic API broke mid-response.")
+                await _stop(item, upstream, capture, client, outcome)
                 break
     finally:
         pump.cancel()
@@ -138,19 +129,66 @@ async def relay(
         capture.finish()
         # Settle before the response ends: under Lambda the sandbox may freeze right after.
         await asyncio.shield(settle(outcome))
-    if client_connected:
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    if outcome.ended != CLIENT_DISCONNECTED:
+        await client.finish()
     return outcome
 
 
-async def _send_error(send: Send, capture: UsageCapture, error_type: str, message: str) -> None:
-    if not capture.streaming:
-        return  # A JSON body cannot carry an error once started; the client sees it cut short.
-    prefix = b"" if capture.at_event_boundary else b"\n\n"
-    await send(
-        {
-            "type": "http.response.body",
-            "body": prefix + sse_error_event(error_type, message),
-            "more_body": True,
-        }
-    )
+async def _stop(
+    item: object, upstream: UpstreamResponse, capture: UsageCapture, client: _Client, outcome: RelayOutcome
+) -> None:
+    if isinstance(item, _ClientGone):
+        outcome.ended = CLIENT_DISCONNECTED
+    elif isinstance(item, _End):
+        if capture.streaming and upstream.status == 200 and not capture.message_stopped:
+            # The upstream closed cleanly but early: say so rather than end silently.
+            outcome.ended = UPSTREAM_RESET
+            outcome.error_detail = "stream ended before message_stop"
+            if capture.upstream_error_type is None:
+                await client.error("api_error", "The Anthropic API ended the stream early.")
+    else:
+        outcome.ended = UPSTREAM_RESET
+        outcome.error_detail = type(item).__name__
+        await client.error("api_error", "The connection to the Anthropic API broke mid-response.")
+
+
+class _Client:
+    """The client side of the relay: every byte it is sent passes through here."""
+
+    def __init__(self, send: Send, capture: UsageCapture, encoder: ClientEncoder | None) -> None:
+        self._send = send
+        self._capture = capture
+        self._encoder = encoder
+
+    async def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        if self._encoder is not None:
+            headers = [(name, value) for name, value in headers if name != b"content-type"]
+            headers.append((b"content-type", self._encoder.content_type))
+        await self._send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def write(self, data: bytes) -> None:
+        if self._encoder is not None:
+            data = self._encoder.encode(data)
+            if not data:
+                return
+        await self._send({"type": "http.response.body", "body": data, "more_body": True})
+
+    async def ping(self) -> int:
+        """A ping, if the stream is between events (never inside one); returns how many were sent."""
+        if not (self._capture.streaming and self._capture.at_event_boundary):
+            return 0
+        await self.write(PING_EVENT)
+        return 1
+
+    async def error(self, error_type: str, message: str) -> None:
+        if not self._capture.streaming:
+            return  # A JSON body cannot carry an error once started; the client sees it cut short.
+        prefix = b"" if self._capture.at_event_boundary else b"\n\n"
+        await self.write(prefix + sse_error_event(error_type, message))
+
+    async def finish(self) -> None:
+        if self._encoder is not None:
+            tail = self._encoder.finish()
+            if tail:
+                await self._send({"type": "http.response.body", "body": tail, "more_body": True})
+        await self._send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -20,6 +20,7 @@ from codegateway.store import Store, build_store
 from tests.support.accounts import new_caller
 from tests.support.requests import message_body
 from tests.support.stack import RunningStack, start_stack
+from tests.support.windows import wait_for_fresh_minute
 
 
 def _post(stack: RunningStack, api_key: str, **headers: str) -> httpx.Response:
@@ -110,7 +111,7 @@ def test_rpm_cap_refuses_the_sixth_request_with_retry_after(
     stack: RunningStack, store: Store, stack_settings: Settings
 ) -> None:
     caller = new_caller(store, stack_settings, rpm_limit=5)
-    _wait_for_fresh_minute()
+    wait_for_fresh_minute()
     for _ in range(3):  # count_tokens is free: it does not use up the cap
         counted = httpx.post(
             f"{stack.base_url}/v1/messages/count_tokens",
@@ -139,7 +140,7 @@ def test_two_gateway_processes_enforce_one_cap(
     stack: RunningStack, second_gateway: RunningStack, store: Store, stack_settings: Settings
 ) -> None:
     caller = new_caller(store, stack_settings, rpm_limit=5)
-    _wait_for_fresh_minute()
+    wait_for_fresh_minute()
     statuses = [_post(gateway, caller.api_key).status_code for gateway in [stack, second_gateway] * 3]
     assert statuses == [200, 200, 200, 200, 200, 429]
 
@@ -218,10 +219,3 @@ def test_dynamodb_down_means_503_and_nothing_reaches_the_upstream() -> None:
     finally:
         gateway.stop()
         stop(dynamodb)
-
-
-def _wait_for_fresh_minute() -> None:
-    """Fixed one-minute windows: start near a window's beginning so the test cannot straddle two."""
-    into_minute = time.time() % 60
-    if into_minute > 45:
-        time.sleep(60 - into_minute + 0.2)

@@ -17,6 +17,7 @@ from codegateway.gateway import Gateway, build_gateway
 from codegateway.settings import Settings
 from codegateway.telemetry import Telemetry
 from codegateway.web.account import get_account, list_usage
+from codegateway.web.chat_completions import create_chat_completion
 from codegateway.web.error_responses import on_gateway_error, on_http_exception, on_unexpected_error
 from codegateway.web.messages import count_tokens, create_message
 from codegateway.web.models import get_model, list_models
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         Route("/healthz", health, methods=["GET", "HEAD"]),
         Route("/v1/messages", create_message, methods=["POST"]),
         Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+        Route("/v1/chat/completions", create_chat_completion, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/account", get_account, methods=["GET"]),
         Route("/v1/account/usage", list_usage, methods=["GET"]),

@@ -7,13 +7,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from codegateway.errors import GatewayError, MethodNotAllowed, NotFound, anthropic_error_body
+from codegateway.openai_compat import openai_error_body
 
 
 def error_response(request: Request, error: GatewayError) -> Response:
-    request_id = request.scope.get("state", {}).get("request_id")
-    request.scope.get("state", {}).get("log_fields", {}).setdefault("error_type", error.error_type)
+    state = request.scope.get("state", {})
+    state.get("log_fields", {}).setdefault("error_type", error.error_type)
+    if state.get("api_surface") == "openai":
+        body = openai_error_body(error.status, error.error_type, error.message, param=getattr(error, "param", None))
+    else:
+        body = anthropic_error_body(error.error_type, error.message, state.get("request_id"))
     return Response(
-        anthropic_error_body(error.error_type, error.message, request_id),
+        body,
         status_code=error.status,
         media_type="application/json",
         headers={**error.headers, "x-should-retry": "true" if error.should_retry else "false"},

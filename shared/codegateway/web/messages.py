@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from codegateway.auth import Caller
 from codegateway.clock import now_iso
 from codegateway.forwarding import Exchange, forward
 from codegateway.gateway import Gateway
 from codegateway.message_request import parse_message_request
+from codegateway.relay import ClientEncoder
+from codegateway.upstream import UpstreamResponse
 from codegateway.web.body import read_limited_body
 
 
 class ForwardingResponse(Response):
     """Hands the raw ASGI channel to the relay: bytes go out as they arrive, nothing is buffered."""
 
-    def __init__(self, gateway: Gateway, exchange: Exchange) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        exchange: Exchange,
+        encoder_for: Callable[[UpstreamResponse], ClientEncoder] | None = None,
+    ) -> None:
         self._gateway = gateway
         self._exchange = exchange
+        self._encoder_for = encoder_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await forward(
@@ -31,51 +41,72 @@ class ForwardingResponse(Response):
             receive,
             keepalive_interval_s=self._gateway.settings.keepalive_interval_s,
             settle=self._gateway.settlement.settle,
+            encoder_for=self._encoder_for,
         )
 
 
-def _attribution(value: str | None) -> str | None:
-    # Claude Code's session id: no prompt content, lets a team see cost per agent session.
-    return value[:128] if value else None
-
-
-async def _exchange(request: Request, gateway: Gateway) -> Exchange:
-    started = time.monotonic()
+async def authenticated(request: Request, gateway: Gateway) -> Caller:
     caller = await gateway.authenticator.authenticate(
         request.headers.get("x-api-key"), request.headers.get("authorization")
     )
-    log_fields: dict[str, Any] = request.scope["state"]["log_fields"]
-    log_fields.update(account_id=caller.account.account_id, key_id=caller.key.key_id)
-    body = await read_limited_body(request, gateway.settings.max_body_bytes)
+    request.scope["state"]["log_fields"].update(account_id=caller.account.account_id, key_id=caller.key.key_id)
+    return caller
+
+
+def new_exchange(
+    request: Request,
+    gateway: Gateway,
+    caller: Caller,
+    body: bytes,
+    *,
+    started: float,
+    path: str | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    source: str = "anthropic",
+) -> Exchange:
+    """The exchange for a Messages body (the client's own, or one translated from another API)."""
     message = parse_message_request(body, gateway.catalog)
+    log_fields: dict[str, Any] = request.scope["state"]["log_fields"]
     log_fields.update(model=message.model.model_id, stream=message.stream)
+    session_id = request.headers.get("x-claude-code-session-id")
     return Exchange(
         request_id=request.scope["state"]["request_id"],
         caller=caller,
         method="POST",
-        path=request.url.path,
-        query=request.scope.get("query_string", b""),
-        headers=request.scope["headers"],
+        path=path or request.url.path,
+        query=request.scope.get("query_string", b"") if path is None else b"",
+        headers=headers if headers is not None else request.scope["headers"],
         body=body,
         started=started,
         deadline=started + gateway.settings.total_timeout_s,
         created_at=now_iso(),
         message=message,
-        session_id=_attribution(request.headers.get("x-claude-code-session-id")),
+        # Claude Code's session id: no prompt content; lets a team see cost per agent session.
+        session_id=session_id[:128] if session_id else None,
+        source=source,
         log_fields=log_fields,
     )
 
 
-async def create_message(request: Request) -> Response:
-    gateway: Gateway = request.app.state.gateway
-    exchange = await _exchange(request, gateway)
+async def admit(gateway: Gateway, exchange: Exchange) -> None:
     await gateway.rate_limiter.take(exchange.caller)
     await gateway.admission.reserve(exchange)
+
+
+async def create_message(request: Request) -> Response:
+    started = time.monotonic()
+    gateway: Gateway = request.app.state.gateway
+    caller = await authenticated(request, gateway)
+    body = await read_limited_body(request, gateway.settings.max_body_bytes)
+    exchange = new_exchange(request, gateway, caller, body, started=started)
+    await admit(gateway, exchange)
     return ForwardingResponse(gateway, exchange)
 
 
 async def count_tokens(request: Request) -> Response:
     # Free: not reserved, not charged, not counted against the key's RPM cap.
+    started = time.monotonic()
     gateway: Gateway = request.app.state.gateway
-    exchange = await _exchange(request, gateway)
-    return ForwardingResponse(gateway, exchange)
+    caller = await authenticated(request, gateway)
+    body = await read_limited_body(request, gateway.settings.max_body_bytes)
+    return ForwardingResponse(gateway, new_exchange(request, gateway, caller, body, started=started))

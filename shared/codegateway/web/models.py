@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse, Response
 
 from codegateway.errors import InvalidRequest, NotFound
 from codegateway.gateway import Gateway
+from codegateway.openai_compat import to_openai_model_list
 from codegateway.pricing import ModelEntry
 
 
@@ -28,9 +29,22 @@ def _limit(request: Request) -> int:
     return int(raw)
 
 
+def wants_openai_shape(request: Request) -> bool:
+    """OpenAI's list shape for OpenAI clients: the openai SDKs send no anthropic-version and say who they
+    are in the user agent (`OpenAI/Python 3.57.0`); anyone may also ask with `?shape=openai`."""
+    if request.query_params.get("shape") == "openai":
+        return True
+    user_agent = request.headers.get("user-agent", "")
+    return "anthropic-version" not in request.headers and user_agent.lower().startswith("openai/")
+
+
 async def list_models(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     await gateway.authenticator.authenticate(request.headers.get("x-api-key"), request.headers.get("authorization"))
+    if wants_openai_shape(request):
+        return JSONResponse(
+            to_openai_model_list((entry.model_id, entry.created_at) for entry in gateway.catalog.models)
+        )
     ids = [entry.model_id for entry in gateway.catalog.models]
     start, end = 0, len(ids)
     after_id = request.query_params.get("after_id")

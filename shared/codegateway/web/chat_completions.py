@@ -1,0 +1,44 @@
+"""POST /v1/chat/completions: OpenAI's protocol, on the same keys, limits and metering."""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from codegateway.chat_completions import encoder_for, messages_headers, translate_chat_request
+from codegateway.errors import InvalidRequest
+from codegateway.gateway import Gateway
+from codegateway.web.body import read_limited_body
+from codegateway.web.messages import ForwardingResponse, admit, authenticated, new_exchange
+
+OPENAI_SURFACE = "openai"
+
+
+async def create_chat_completion(request: Request) -> Response:
+    started = time.monotonic()
+    # Errors on this route answer in OpenAI's shape (web/error_responses.py reads this).
+    request.scope["state"]["api_surface"] = OPENAI_SURFACE
+    gateway: Gateway = request.app.state.gateway
+    caller = await authenticated(request, gateway)
+    body = await read_limited_body(request, gateway.settings.max_body_bytes)
+    try:
+        openai_body = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InvalidRequest(f"The request body is not valid JSON: {error}.") from None
+    chat = translate_chat_request(openai_body)
+    exchange = new_exchange(
+        request,
+        gateway,
+        caller,
+        chat.messages_body,
+        started=started,
+        path="/v1/messages",
+        headers=messages_headers(request.scope["headers"]),
+        source=OPENAI_SURFACE,
+    )
+    await admit(gateway, exchange)
+    return ForwardingResponse(gateway, exchange, functools.partial(encoder_for, chat))

@@ -10,11 +10,11 @@ from codegateway.auth import Authenticator
 from codegateway.keys import VerifiedKeyCache
 from codegateway.pricing import Catalog
 from codegateway.rate_limit import RateLimiter
+from codegateway.secret_source import SecretSource
 from codegateway.settings import Settings
 from codegateway.settlement import Settlement
 from codegateway.store import Store, build_store
 from codegateway.upstream import Upstream
-from codegateway.upstream_key import UpstreamKeySource
 
 if TYPE_CHECKING:
     import httpx
@@ -31,6 +31,8 @@ class Gateway:
     admission: Admission
     settlement: Settlement
     rate_limiter: RateLimiter
+    # When configured (the edge is on), every request must carry it in x-cgw-origin-verify.
+    origin_secret: SecretSource
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
@@ -43,15 +45,25 @@ def build_gateway(
     upstream_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Gateway:
     store = store or build_store(settings)
-    key_source = UpstreamKeySource(settings)
-    key_source.load()
+    upstream_key = SecretSource(
+        settings.upstream_api_key,
+        settings.upstream_api_key_secret_id,
+        settings.upstream_secret_max_age_s,
+        json_field="api_key",
+    )
+    upstream_key.load()
+    origin_secret = SecretSource(
+        settings.origin_verify_secret, settings.origin_verify_secret_id, settings.upstream_secret_max_age_s
+    )
+    origin_secret.load()
     verified = VerifiedKeyCache()
     catalog = Catalog.load(settings.pricing_catalog_path)
     return Gateway(
         settings=settings,
         store=store,
         catalog=catalog,
-        upstream=Upstream(settings, key_source.current, transport=upstream_transport),
+        upstream=Upstream(settings, upstream_key.current, transport=upstream_transport),
+        origin_secret=origin_secret,
         verified_keys=verified,
         authenticator=Authenticator(store, verified, settings.record_max_age_s),
         admission=Admission(store, settings),

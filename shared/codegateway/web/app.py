@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,6 +22,7 @@ from codegateway.web.chat_completions import create_chat_completion
 from codegateway.web.error_responses import on_gateway_error, on_http_exception, on_unexpected_error
 from codegateway.web.messages import count_tokens, create_message
 from codegateway.web.models import get_model, list_models
+from codegateway.web.origin_guard import OriginGuard
 from codegateway.web.request_context import RequestContext
 
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(OriginGuard)],
         exception_handlers={
             GatewayError: on_gateway_error,
             HTTPException: on_http_exception,

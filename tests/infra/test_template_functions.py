@@ -3,6 +3,7 @@ scheduled tier job with retries and a dead-letter queue, least-privilege roles."
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -182,6 +183,7 @@ def test_tier_job_runs_hourly_on_eventbridge_scheduler_with_retries_and_a_dead_l
     assert "Name" not in schedule  # generated, so two stacks in one account do not collide
     target = schedule["Target"]
     assert target["Arn"] == {"Fn::GetAtt": ["TiersFunction", "Arn"]}
+    assert json.loads(target["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["TiersDeadLetterQueue", "Arn"]}
     # Failures once running (Lambda's async retries) land in the same queue.

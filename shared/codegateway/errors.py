@@ -63,6 +63,14 @@ class NotFound(GatewayError):
     default_message = "Not found."
 
 
+class Conflict(GatewayError):
+    """The request clashes with what exists: a taken email, an already revoked key, a reused
+    idempotency key with a different amount. Anthropic has no conflict type; 409 says it."""
+
+    status = 409
+    error_type = "invalid_request_error"
+
+
 class MethodNotAllowed(GatewayError):
     status = 405
     error_type = "invalid_request_error"

@@ -6,13 +6,16 @@ Money leaves the gateway as exact decimal strings of USD, never floats. Key hash
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codegateway.clock import iso
 from codegateway.errors import InvalidRequest
 from codegateway.pricing import nano_to_usd_str
-from codegateway.records import Account, ApiKeyRecord, UsageRecord
+from codegateway.records import Account, ApiKeyRecord, TopUpEntry, UsageRecord
 from codegateway.tiers import DEFAULT_TIERS, Tier, tier_for_markup, tier_for_spend
+
+if TYPE_CHECKING:
+    from codegateway.store.usage import DailyRollup
 
 USAGE_COLUMNS = (
     "request_id", "created_at", "model", "key_id", "input_tokens", "output_tokens",
@@ -76,6 +79,15 @@ def key_view(record: ApiKeyRecord) -> dict[str, Any]:
     }
 
 
+def new_key_view(record: ApiKeyRecord, plaintext: str) -> dict[str, Any]:
+    """The answer to creating a key: the only time its plaintext (`key`) is ever shown."""
+    return {**key_view(record), "key": plaintext}
+
+
+def rotation_view(revoked: ApiKeyRecord, issued: ApiKeyRecord, plaintext: str) -> dict[str, Any]:
+    return {"revoked": key_view(revoked), "issued": new_key_view(issued, plaintext)}
+
+
 def parse_time_bound(name: str, text: str | None) -> str | None:
     """A `since`/`until` parameter (ISO date or date-time) as the records' UTC ISO form."""
     if text is None or text == "":
@@ -95,3 +107,34 @@ def parse_limit(text: str | None, default: int = 100, maximum: int = 1000) -> in
     if not text.isdigit() or not 1 <= int(text) <= maximum:
         raise InvalidRequest(f"limit: must be an integer from 1 to {maximum}.")
     return int(text)
+
+
+def topup_view(entry: TopUpEntry) -> dict[str, Any]:
+    """A ledger entry: who credited how much, when and why."""
+    return {
+        "type": "topup",
+        "idempotency_key": entry.idempotency_key,
+        "amount_usd": nano_to_usd_str(entry.amount_nano),
+        "actor": entry.actor,
+        "reason": entry.reason,
+        "created_at": entry.created_at,
+    }
+
+
+def daily_usage_view(rollup: DailyRollup) -> dict[str, Any]:
+    """One day of an account's usage, summed from its request records at settlement."""
+    return {
+        "day": rollup.day,
+        "requests": rollup.requests,
+        "input_tokens": rollup.input_tokens,
+        "output_tokens": rollup.output_tokens,
+        "cache_creation_input_tokens": rollup.cache_creation_input_tokens,
+        "cache_read_input_tokens": rollup.cache_read_input_tokens,
+        "base_cost_usd": nano_to_usd_str(rollup.base_nano),
+        "cost_usd": nano_to_usd_str(rollup.billed_nano),
+    }
+
+
+def listing(data: list[dict[str, Any]], next_cursor: str | None = None) -> dict[str, Any]:
+    """Every list answer: `page=<next_page>` fetches the next page while `has_more` is true."""
+    return {"data": data, "has_more": next_cursor is not None, "next_page": next_cursor}

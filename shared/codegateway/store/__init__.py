@@ -10,6 +10,7 @@ from codegateway.store.api_keys import ApiKeysTable
 from codegateway.store.client import DynamoClient, build_dynamodb_client
 from codegateway.store.ledger import Ledger, ReservationRefused
 from codegateway.store.rate_limits import RateLimitsTable
+from codegateway.store.topups import TopUpsTable
 from codegateway.store.usage import UsageTable
 
 __all__ = ["EmailTaken", "ReservationRefused", "Store", "build_store"]
@@ -22,6 +23,7 @@ class Store:
     api_keys: ApiKeysTable
     usage: UsageTable
     ledger: Ledger
+    topups: TopUpsTable
     rate_limits: RateLimitsTable
 
 
@@ -33,5 +35,6 @@ def build_store(settings: Settings, client: DynamoClient | None = None) -> Store
         api_keys=ApiKeysTable(client, settings.api_keys_table),
         usage=UsageTable(client, settings.usage_table),
         ledger=Ledger(client, settings.accounts_table, settings.usage_table, settings.usage_retention_days),
+        topups=TopUpsTable(client, settings.usage_table),
         rate_limits=RateLimitsTable(client, settings.rate_limits_table),
     )

@@ -20,6 +20,7 @@ from codegateway.telemetry import Telemetry
 from codegateway.web.account import get_account, list_usage
 from codegateway.web.chat_completions import create_chat_completion
 from codegateway.web.error_responses import on_gateway_error, on_http_exception, on_unexpected_error
+from codegateway.web.keys import create_own_key, list_own_keys, revoke_own_key, rotate_own_key
 from codegateway.web.messages import count_tokens, create_message
 from codegateway.web.models import get_model, list_models
 from codegateway.web.origin_guard import OriginGuard
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/account", get_account, methods=["GET"]),
         Route("/v1/account/usage", list_usage, methods=["GET"]),
+        Route("/v1/account/keys", list_own_keys, methods=["GET"]),
+        Route("/v1/account/keys", create_own_key, methods=["POST"]),
+        Route("/v1/account/keys/{key_id}/revoke", revoke_own_key, methods=["POST"]),
+        Route("/v1/account/keys/{key_id}/rotate", rotate_own_key, methods=["POST"]),
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
     ]
     app = Starlette(

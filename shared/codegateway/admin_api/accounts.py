@@ -1,0 +1,46 @@
+"""Accounts: open (starter credit), find, list, suspend, resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, StrictStr
+
+from codegateway.accounts_admin import create_account, get_account, list_accounts, resume_account, suspend_account
+from codegateway.admin_api.context import AdminSettings, AdminStore
+from codegateway.views import account_view, listing, parse_limit
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+
+class NewAccount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: StrictStr
+    name: StrictStr = ""
+
+
+@router.post("", status_code=201)
+def open_account(body: NewAccount, store: AdminStore, settings: AdminSettings) -> dict[str, Any]:
+    return account_view(create_account(store, settings, body.email, body.name), settings.tiers)
+
+
+@router.get("")
+def accounts(store: AdminStore, settings: AdminSettings, limit: str | None = None, page: str | None = None) -> Any:
+    found = list_accounts(store, limit=parse_limit(limit), cursor=page)
+    return listing([account_view(account, settings.tiers) for account in found.accounts], found.next_cursor)
+
+
+@router.get("/{account_id}")
+def account(account_id: str, store: AdminStore, settings: AdminSettings) -> dict[str, Any]:
+    return account_view(get_account(store, account_id), settings.tiers)
+
+
+@router.post("/{account_id}/suspend")
+def suspend(account_id: str, store: AdminStore, settings: AdminSettings) -> dict[str, Any]:
+    return account_view(suspend_account(store, account_id), settings.tiers)
+
+
+@router.post("/{account_id}/resume")
+def resume(account_id: str, store: AdminStore, settings: AdminSettings) -> dict[str, Any]:
+    return account_view(resume_account(store, account_id), settings.tiers)

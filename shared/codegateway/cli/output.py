@@ -1,0 +1,72 @@
+"""How admin commands print: rich tables for people, JSON (the admin API's shapes) for scripts.
+Results go to stdout; notes and errors to stderr, so `--format json | jq` always parses."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", help="A table for people, JSON for scripts.", case_sensitive=False)
+]
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+def note(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def print_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_text(row.get(column)) for column in columns))
+    Console().print(table)
+
+
+def print_record(title: str, record: dict[str, Any], fields: Sequence[str] | None = None) -> None:
+    """One record as a two-column table (field, value)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for field in fields or [name for name in record if name != "type"]:
+        table.add_row(field, _text(record.get(field)))
+    Console().print(table)
+
+
+def print_listing(title: str, listing: dict[str, Any], columns: Sequence[str], output: OutputFormat) -> None:
+    """A page of a list ({data, has_more, next_page}); with more to come, says how to get it."""
+    if output is OutputFormat.json:
+        print_json(listing)
+        return
+    print_table(title, listing["data"], columns)
+    if listing.get("has_more"):
+        note(f"More: repeat with --page {listing['next_page']}")

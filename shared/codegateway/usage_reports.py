@@ -1,0 +1,111 @@
+"""Usage queries for admins: request records by account or key and time range (paged), every page
+for an export, CSV, and the per-day summary from the daily rollups."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+
+from codegateway.admin_lookups import find_key, get_account
+from codegateway.clock import utc_now
+from codegateway.errors import InvalidRequest
+from codegateway.records import UsageRecord
+from codegateway.store import Store
+from codegateway.store.usage import DailyRollup, UsagePage
+from codegateway.views import USAGE_COLUMNS, usage_row
+
+# The admin URL buffers its answer and a Function URL answer is at most 6 MB: ~10k rows of CSV fit.
+CSV_PAGE_MAX_ROWS = 10_000
+SUMMARY_MAX_DAYS = 400
+SUMMARY_DEFAULT_DAYS = 30
+
+
+def usage_page(
+    store: Store,
+    *,
+    account_id: str | None = None,
+    key_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+    newest_first: bool = True,
+) -> UsagePage:
+    """One page of request records of an account or of a key, `since` <= created_at <= `until`."""
+    if (account_id is None) == (key_id is None):
+        raise InvalidRequest("Give an account or a key (exactly one of them).")
+    if since and until and since > until:
+        raise InvalidRequest("since: must not be after until.")
+    if account_id is not None:
+        get_account(store, account_id)
+    if key_id is not None:
+        find_key(store, key_id)
+    try:
+        return store.usage.requests(
+            account_id=account_id,
+            key_id=key_id,
+            since=since,
+            until=until,
+            limit=limit,
+            cursor=cursor,
+            newest_first=newest_first,
+        )
+    except ValueError:
+        raise InvalidRequest("page: not a cursor this listing returned.") from None
+
+
+def all_usage(
+    store: Store,
+    *,
+    account_id: str | None = None,
+    key_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Iterator[UsageRecord]:
+    """Every request record in the range, oldest first, read a page at a time (for exports)."""
+    cursor: str | None = None
+    while True:
+        page = usage_page(
+            store,
+            account_id=account_id,
+            key_id=key_id,
+            since=since,
+            until=until,
+            limit=1000,
+            cursor=cursor,
+            newest_first=False,
+        )
+        yield from page.records
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def usage_csv(records: Iterable[UsageRecord]) -> str:
+    """CSV with a header row of views.USAGE_COLUMNS, one row per request, money as decimal USD."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=USAGE_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow(usage_row(record))
+    return buffer.getvalue()
+
+
+def summary_days(since: str | None, until: str | None, today: date | None = None) -> tuple[str, str]:
+    """The first and last day (YYYY-MM-DD) of a summary: `until` defaults to today, `since` to 30
+    days before it. Takes the UTC ISO bounds views.parse_time_bound makes."""
+    last = date.fromisoformat(until[:10]) if until else (today or utc_now().date())
+    first = date.fromisoformat(since[:10]) if since else last - timedelta(days=SUMMARY_DEFAULT_DAYS - 1)
+    if first > last:
+        raise InvalidRequest("since: must not be after until.")
+    if (last - first).days >= SUMMARY_MAX_DAYS:
+        raise InvalidRequest(f"A summary covers at most {SUMMARY_MAX_DAYS} days; narrow since/until.")
+    return first.isoformat(), last.isoformat()
+
+
+def daily_summary(store: Store, account_id: str, first_day: str, last_day: str) -> list[DailyRollup]:
+    """One row per day with requests (days without any are absent), oldest first."""
+    get_account(store, account_id)
+    return store.usage.daily_rollups(account_id, first_day, last_day)

@@ -1,0 +1,80 @@
+"""Key self-service for a key holder: list, create, revoke and rotate the keys of the caller's own
+account. Another account's key id answers 404, exactly like an id that does not exist.
+
+A key may revoke (or rotate away) itself: this answer still goes out, and the next request with it
+is refused (within a second, like any revocation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from codegateway.auth import Caller
+from codegateway.errors import InvalidRequest
+from codegateway.gateway import Gateway
+from codegateway.keys_admin import issue_own_key, revoke, rotate_key
+from codegateway.views import key_view, listing, new_key_view, rotation_view
+from codegateway.web.body import read_limited_body
+
+# A key name and nothing else: far below any request limit.
+_MAX_BODY_BYTES = 4096
+
+
+async def _caller(request: Request) -> tuple[Gateway, Caller]:
+    gateway: Gateway = request.app.state.gateway
+    caller = await gateway.authenticator.authenticate(
+        request.headers.get("x-api-key"), request.headers.get("authorization")
+    )
+    request.scope["state"]["log_fields"].update(account_id=caller.account.account_id, key_id=caller.key.key_id)
+    return gateway, caller
+
+
+async def _key_name(request: Request) -> str:
+    body = await read_limited_body(request, _MAX_BODY_BYTES)
+    if not body.strip():
+        return ""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("The body is not valid JSON.") from None
+    if not isinstance(parsed, dict) or set(parsed) - {"name"}:
+        raise InvalidRequest('The body may hold only a key name: {"name": "laptop"}.')
+    name = parsed.get("name", "")
+    if not isinstance(name, str):
+        raise InvalidRequest("name: must be a string.")
+    return name
+
+
+async def list_own_keys(request: Request) -> Response:
+    gateway, caller = await _caller(request)
+    records = await asyncio.to_thread(gateway.store.api_keys.list_for_account, caller.account.account_id)
+    return JSONResponse(listing([key_view(record) for record in records]))
+
+
+async def create_own_key(request: Request) -> Response:
+    gateway, caller = await _caller(request)
+    name = await _key_name(request)
+    issued = await asyncio.to_thread(issue_own_key, gateway.store, gateway.settings, caller.key, name=name)
+    return JSONResponse(new_key_view(issued.record, issued.plaintext), status_code=201)
+
+
+async def revoke_own_key(request: Request) -> Response:
+    gateway, caller = await _caller(request)
+    revoked = await asyncio.to_thread(
+        revoke, gateway.store, request.path_params["key_id"], account_id=caller.account.account_id
+    )
+    return JSONResponse(key_view(revoked))
+
+
+async def rotate_own_key(request: Request) -> Response:
+    gateway, caller = await _caller(request)
+    rotated = await asyncio.to_thread(
+        rotate_key, gateway.store, gateway.settings, request.path_params["key_id"], account_id=caller.account.account_id
+    )
+    return JSONResponse(
+        rotation_view(rotated.revoked, rotated.issued.record, rotated.issued.plaintext), status_code=201
+    )

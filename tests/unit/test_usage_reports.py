@@ -1,0 +1,59 @@
+"""The pure parts of usage reports: the CSV export and the summary's day range."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from codegateway.errors import InvalidRequest
+from codegateway.records import UsageRecord
+from codegateway.store.cursors import decode_cursor, encode_cursor
+from codegateway.usage_reports import summary_days, usage_csv
+from codegateway.views import USAGE_COLUMNS
+
+
+def _record(request_id: str, billed_nano: int, session_id: str | None = None) -> UsageRecord:
+    return UsageRecord(
+        account_id="acct_1", request_id=request_id, created_at="2026-11-25T10:00:00.000Z", key_id="0123456789abcdef",
+        model="claude-sonnet-4-6", status=200, ended="completed", input_tokens=12, output_tokens=3,
+        billed_nano=billed_nano, stream=True, session_id=session_id,
+    )  # fmt: skip
+
+
+def test_csv_has_the_usage_columns_and_exact_money() -> None:
+    text = usage_csv([_record("req_a", 31_500_000), _record("req_b", 1, session_id='with "quotes", commas')])
+    assert text.startswith(",".join(USAGE_COLUMNS) + "\r\n")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["request_id"] for row in rows] == ["req_a", "req_b"]
+    assert [row["cost_usd"] for row in rows] == ["0.0315", "0.000000001"]
+    assert rows[1]["session_id"] == 'with "quotes", commas'
+    assert rows[0]["error_type"] == "" and rows[0]["stream"] == "True"
+
+
+def test_an_empty_export_is_just_the_header() -> None:
+    assert usage_csv([]) == ",".join(USAGE_COLUMNS) + "\r\n"
+
+
+def test_the_summary_defaults_to_the_last_30_days() -> None:
+    assert summary_days(None, None, today=date(2026, 11, 25)) == ("2026-10-27", "2026-11-25")
+    assert summary_days("2026-11-01T00:00:00.000Z", "2026-11-03T23:00:00.000Z") == ("2026-11-01", "2026-11-03")
+
+
+@pytest.mark.parametrize(
+    ("since", "until"), [("2026-11-02T00:00:00.000Z", "2026-11-01T00:00:00.000Z"), ("2025-01-01T00:00:00Z", None)]
+)
+def test_the_summary_refuses_backwards_or_overlong_ranges(since: str, until: str | None) -> None:
+    with pytest.raises(InvalidRequest):
+        summary_days(since, until, today=date(2026, 11, 25))
+
+
+def test_page_cursors_round_trip_and_refuse_anything_else() -> None:
+    key = {"account_id": {"S": "acct_1"}, "balance_nano": {"N": "5"}}
+    assert decode_cursor(encode_cursor(key) or "") == key
+    assert encode_cursor(None) is None
+    for bogus in ("bogus", "e30", "W10=", encode_cursor({"a": {"M": {}}}) or ""):  # junk, {}, [], a map value
+        with pytest.raises(ValueError):
+            decode_cursor(bogus)

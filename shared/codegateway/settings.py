@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     def _tiers_start_at_zero(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
         return validate_tiers(tiers)
 
+    # The tier job: parallel scan segments of the Accounts table, and accounts worked on at once
+    # (each worker holds one DynamoDB connection; the client's pool has 64).
+    tier_scan_segments: int = Field(default=4, ge=1, le=64)
+    tier_workers: int = Field(default=16, ge=1, le=64)
+
     pricing_catalog_path: Path | None = None
 
     # Edge: when set, requests must carry this header value (set by CloudFront as an origin header).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from codegateway.units import BASIS_POINTS, NANO_PER_USD
 
@@ -47,3 +48,30 @@ def tier_for_spend(spend_90d_nano: int, tiers: tuple[Tier, ...] = DEFAULT_TIERS)
 
 def tier_for_markup(markup_bp: int, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> Tier | None:
     return next((tier for tier in tiers if tier.markup_bp == markup_bp), None)
+
+
+# The rolling window is whole UTC days, today's (partial) rollup included: as_of - 89 .. as_of.
+SPEND_WINDOW_DAYS = 90
+
+
+def spend_window(as_of: date) -> tuple[date, date]:
+    """First and last day (both inclusive) of the 90 daily rollups that make up the spend as of `as_of`."""
+    return as_of - timedelta(days=SPEND_WINDOW_DAYS - 1), as_of
+
+
+@dataclass(frozen=True, slots=True)
+class TierUpdate:
+    """What the tier job writes on an account: its rolling spend and the markup that spend earns."""
+
+    spend_90d_nano: int
+    markup_bp: int
+
+
+def tier_update(
+    current_spend_nano: int, current_markup_bp: int, spend_90d_nano: int, tiers: tuple[Tier, ...] = DEFAULT_TIERS
+) -> TierUpdate | None:
+    """The new spend and markup for an account, or None when both already hold (nothing to write)."""
+    markup_bp = tier_for_spend(spend_90d_nano, tiers).markup_bp
+    if (spend_90d_nano, markup_bp) == (current_spend_nano, current_markup_bp):
+        return None
+    return TierUpdate(spend_90d_nano, markup_bp)

@@ -10,6 +10,7 @@ from codegateway.store.api_keys import ApiKeysTable
 from codegateway.store.client import DynamoClient, build_dynamodb_client
 from codegateway.store.ledger import Ledger, ReservationRefused
 from codegateway.store.rate_limits import RateLimitsTable
+from codegateway.store.tiers import TierTable
 from codegateway.store.topups import TopUpsTable
 from codegateway.store.usage import UsageTable
 
@@ -25,6 +26,7 @@ class Store:
     ledger: Ledger
     topups: TopUpsTable
     rate_limits: RateLimitsTable
+    tiers: TierTable
 
 
 def build_store(settings: Settings, client: DynamoClient | None = None) -> Store:
@@ -37,4 +39,5 @@ def build_store(settings: Settings, client: DynamoClient | None = None) -> Store
         ledger=Ledger(client, settings.accounts_table, settings.usage_table, settings.usage_retention_days),
         topups=TopUpsTable(client, settings.usage_table),
         rate_limits=RateLimitsTable(client, settings.rate_limits_table),
+        tiers=TierTable(client, settings.accounts_table, settings.usage_table),
     )

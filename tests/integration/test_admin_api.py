@@ -166,3 +166,13 @@ def test_usage_queries_check_their_parameters(admin: AdminFunction) -> None:
     assert csv_by_accept.text.startswith("request_id,created_at,") and csv_by_accept.headers["x-has-more"] == "false"
     assert admin.get(path).json() == {"data": [], "has_more": False, "next_page": None}
 
+
+def test_tier_recomputation_runs_on_demand(admin: AdminFunction) -> None:
+    _new_account(admin)
+    response = admin.invoke("admin-tiers")
+    assert response.status == 200, response.text
+    report = response.json()
+    assert report["complete"] is True and report["accounts_scanned"] >= 1 and report["failure_count"] == 0
+    dated = admin.invoke("admin-tiers", body={"as_of": "2026-11-01"}).json()
+    assert dated["window"] == ["2026-08-04", "2026-11-01"]
+    assert "as_of" in _error(admin.invoke("admin-tiers", body={"as_of": "soon"}), 400, "invalid_request_error")

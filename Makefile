@@ -9,6 +9,7 @@ PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.1
 VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
+LITELLM_VENV := .venv-litellm
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8080
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -61,9 +62,20 @@ sam-check: install-app install-sam  ## Lint the SAM template (cfn-lint) and buil
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
 
+bench: install-app  ## Load bench: gateway overhead, 100 streams x BENCH_SECONDS (300), cold start; BENCH_ARGS=...
+	$(BIN)/python -m tests.load.bench $(BENCH_ARGS)
+
+bench-compare: install-app $(LITELLM_VENV)/.installed  ## The bench plus the same overhead run against LiteLLM's proxy
+	$(BIN)/python -m tests.load.bench --compare-litellm $(BENCH_ARGS)
+
+$(LITELLM_VENV)/.installed: tests/load/litellm-requirements.txt
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/pip install --quiet -r tests/load/litellm-requirements.txt
+	touch $@
+
 smoke: install-app  ## Check a deployed stack: make smoke URL=<PublicEndpoint> KEY=<key> [DIRECT_URL=<ProxyFunctionUrl>]
 	@test -n "$(URL)" && test -n "$(KEY)" || { echo "usage: make smoke URL=https://... KEY=sk-cg-... [DIRECT_URL=...]"; exit 2; }
 	@CGW_SMOKE_KEY="$(KEY)" $(BIN)/python tests/smoke/smoke.py --url "$(URL)" $(if $(DIRECT_URL),--direct-url "$(DIRECT_URL)")
 
 clean:  ## Remove virtualenvs and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(SAM_VENV) $(LITELLM_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,57 @@
+"""Accounts and keys for the bench, made through the same use-cases the admin tools use.
+
+Every key is unlimited (rpm_limit 0: the default 120 RPM cap would turn the bench into a 429 test) and
+every account holds $10,000, so no hold is ever refused with a 402.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from codegateway.accounts_admin import create_account, create_key, top_up
+from codegateway.settings import Settings
+from codegateway.store import Store
+from codegateway.store.schema import create_tables, find_template
+from codegateway.units import NANO_PER_USD
+
+UNLIMITED_RPM = 0
+FUNDING_USD = 10_000
+
+
+@dataclass(frozen=True)
+class BenchAccount:
+    account_id: str
+    keys: list[str]
+
+
+def create_bench_tables(store: Store, settings: Settings) -> None:
+    create_tables(store.client, find_template(), settings)
+
+
+def funded_account(store: Store, settings: Settings, purpose: str, key_count: int = 1) -> BenchAccount:
+    account = create_account(store, settings, f"bench-{purpose}-{secrets.token_hex(4)}@codegateway.local")
+    top_up(
+        store,
+        account.account_id,
+        FUNDING_USD * NANO_PER_USD,
+        idempotency_key=f"bench-{account.account_id}",
+        actor="bench",
+        reason="load bench funding",
+    )
+    keys = [
+        create_key(store, settings, account.account_id, name=f"bench-{purpose}-{index}", rpm_limit=UNLIMITED_RPM)
+        for index in range(key_count)
+    ]
+    return BenchAccount(account.account_id, [key.plaintext for key in keys])
+
+
+def count_usage_rows(store: Store, account_id: str) -> int:
+    """Every request record of the account, all pages."""
+    rows, cursor = 0, None
+    while True:
+        page = store.usage.requests(account_id=account_id, limit=1000, cursor=cursor)
+        rows += len(page.records)
+        cursor = page.next_cursor
+        if not cursor:
+            return rows

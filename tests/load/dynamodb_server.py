@@ -1,0 +1,123 @@
+"""python -m tests.load.dynamodb_server --port N: the local stack's DynamoDB (moto, one request at a
+time, as codegateway.dev.dynamodb_server) with one change for long runs: a TransactWriteItems backs up
+only the items it touches, not whole tables.
+
+moto 5.x deep-copies every table a transaction names before it writes (its rollback copy). Each
+settlement names the Usage table, so its cost grows with every usage row ever written: ~130 ms per
+settlement after a few hundred rows, seconds after a few thousand, all while holding the lock every
+other request waits on. A five-minute run would then measure that copy, not the gateway. Backing up the
+touched items keeps the same all-or-nothing outcome (requests are serialised, so nothing else can
+interleave) at a cost that does not grow. `--stock-moto` on the bench runs the unchanged server.
+
+GET /_bench/stats (answered outside the lock) says how many requests it served, of which operations,
+and for how long it held the lock: busy_s / elapsed near 1 means the stand-in, not the proxy, is what
+requests wait for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import threading
+import time
+import types
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.dynamodb import models
+from moto.dynamodb.models.table import Table
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import run_simple
+
+_original_transact = models.DynamoDBBackend.transact_write_items
+Backup = tuple[Table, Any, Any, Any]
+
+
+def _deepcopy_except_tables(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    # Inside transact_write_items the whole-table copy becomes a no-op; item copies stay real.
+    return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _touched_items(backend: Any, transact_items: list[dict[str, Any]]) -> list[Backup]:
+    backups = []
+    for entry in transact_items:
+        _, operation = next(iter(entry.items()))
+        table = backend.tables.get(operation.get("TableName"))
+        if table is None:
+            continue
+        hash_key, range_key = backend.get_keys_value(table, operation.get("Item") or operation.get("Key") or {})
+        backups.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    return backups
+
+
+def _restore(backups: list[Backup]) -> None:
+    # Newest first, so an item named twice ends as it was before the transaction.
+    for table, hash_key, range_key, original in reversed(backups):
+        if range_key is None:
+            if original is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = original
+        elif original is None:
+            table.items[hash_key].pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = original
+
+
+def transact_write_items_backing_up_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    try:
+        backups = _touched_items(self, transact_items)
+    except Exception:
+        return _original_transact(self, transact_items)  # malformed: let moto answer as it does
+    try:
+        return _original_transact(self, transact_items)
+    except Exception:
+        _restore(backups)
+        raise
+
+
+def patch_moto() -> None:
+    models.copy = types.SimpleNamespace(deepcopy=_deepcopy_except_tables)  # type: ignore[attr-defined]
+    models.DynamoDBBackend.transact_write_items = transact_write_items_backing_up_items  # type: ignore[method-assign]
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+STATS_PATH = "/_bench/stats"
+
+
+def serialised_with_stats(app: WsgiApp) -> WsgiApp:
+    """One request at a time (as codegateway.dev.dynamodb_server), counting requests and lock time."""
+    lock = threading.Lock()
+    stats: dict[str, Any] = {"requests": 0, "busy_s": 0.0, "operations": {}}
+
+    def one_at_a_time(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == STATS_PATH:
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(stats).encode()]
+        # X-Amz-Target: DynamoDB_20120810.GetItem
+        operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2] or "other"
+        with lock:
+            started = time.perf_counter()
+            try:
+                return list(app(environ, start_response))
+            finally:
+                stats["requests"] += 1
+                stats["busy_s"] += time.perf_counter() - started
+                stats["operations"][operation] = stats["operations"].get(operation, 0) + 1
+
+    return one_at_a_time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="moto's DynamoDB, serialised, with item-level transaction backups")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=8000)
+    args = parser.parse_args()
+    patch_moto()
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(args.host, args.port, serialised_with_stats(app), threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
+    main()

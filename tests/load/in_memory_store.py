@@ -1,0 +1,59 @@
+"""The proxy with DynamoDB taken out of the request path: the floor of the current design.
+
+`uvicorn --factory tests.load.in_memory_store:create_app` (same flags as run.sh) serves the real app,
+but its store reads each key and account once from DynamoDB and then from memory, and its ledger
+reserves and settles nothing. Timed next to the real proxy, the difference between the two is what
+the DynamoDB calls cost; what is left is the framework, the upstream client and the relay.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from codegateway.gateway import build_gateway
+from codegateway.records import Account, ApiKeyRecord, Hold, UsageRecord
+from codegateway.settings import Settings
+from codegateway.store import Store, build_store
+from codegateway.web.app import create_app as create_proxy_app
+
+
+class RecordsReadOnce:
+    """A table whose `get` goes to DynamoDB the first time per id only."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._records: dict[str, Any] = {}
+
+    def get(self, record_id: str) -> ApiKeyRecord | Account | None:
+        if record_id not in self._records:
+            self._records[record_id] = self._table.get(record_id)
+        return self._records[record_id]
+
+
+class NoLedger:
+    def __init__(self) -> None:
+        self.reserved = 0
+        self.settled = 0
+
+    def reserve(self, account_id: str, hold: Hold) -> None:
+        self.reserved += 1
+
+    def settle(self, record: UsageRecord, hold: Hold) -> bool:
+        self.settled += 1
+        return True
+
+
+def in_memory_store(settings: Settings) -> Store:
+    store = build_store(settings)
+    return dataclasses.replace(
+        store,
+        api_keys=RecordsReadOnce(store.api_keys),  # type: ignore[arg-type]
+        accounts=RecordsReadOnce(store.accounts),  # type: ignore[arg-type]
+        ledger=NoLedger(),  # type: ignore[arg-type]
+    )
+
+
+def create_app() -> Any:
+    settings = Settings()
+    return create_proxy_app(settings, build_gateway(settings, store=in_memory_store(settings)))

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from codegateway.records import TopUpEntry, UsageRecord
 from codegateway.store.client import DynamoClient, call
+from codegateway.store.cursors import decode_cursor, encode_cursor
 from codegateway.store.items import Item, get_n, get_s, n, s
 
 REQUEST_PREFIX = "REQ#"
@@ -116,17 +114,6 @@ class UsagePage:
     next_cursor: str | None
 
 
-def _encode_cursor(key: Item | None) -> str | None:
-    return base64.urlsafe_b64encode(orjson.dumps(key)).decode() if key else None
-
-
-def _decode_cursor(cursor: str) -> Item:
-    decoded = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-    if not isinstance(decoded, dict):
-        raise ValueError("bad cursor")
-    return decoded
-
-
 class UsageTable:
     def __init__(self, client: DynamoClient, table_name: str) -> None:
         self._client = client
@@ -160,10 +147,10 @@ class UsageTable:
         if key_id:
             kwargs["IndexName"] = BY_KEY_INDEX
         if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor)
+            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
         response = call(self._client.query, **kwargs)
         records = [usage_from_item(item) for item in response.get("Items", [])]
-        return UsagePage(records, _encode_cursor(response.get("LastEvaluatedKey")))
+        return UsagePage(records, encode_cursor(response.get("LastEvaluatedKey")))
 
     def daily_rollups(self, account_id: str, first_day: str, last_day: str) -> list[DailyRollup]:
         rollups: list[DailyRollup] = []

@@ -26,6 +26,7 @@ class RunningStack:
     dynamodb_endpoint: str
     upstream_line: str
     emulator_url: str | None
+    admin_url: str | None
     output: list[str] = field(default_factory=list)
 
     def emulator_requests(self, scenario: str | None = None) -> list[dict]:
@@ -69,6 +70,7 @@ def start_stack(
         if match:
             exports[match.group(1)] = match.group(2)
     emulator = re.search(r"emulator at (http://127\.0\.0\.1:\d+)", lines[0])
+    admin = re.search(r"Admin API on (http://127\.0\.0\.1:\d+)", "".join(lines))
     stack = RunningStack(
         process=process,
         base_url=exports["ANTHROPIC_BASE_URL"],
@@ -76,6 +78,7 @@ def start_stack(
         dynamodb_endpoint=exports["CGW_DYNAMODB_ENDPOINT"],
         upstream_line=lines[0],
         emulator_url=emulator.group(1) if emulator else None,
+        admin_url=admin.group(1) if admin else None,
         output=lines,
     )
     _drain_in_background(process, lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -13,19 +14,30 @@ import uvicorn
 from codegateway.settings import Settings
 
 
-def _serve(settings: Settings, listener: socket.socket) -> None:
-    from codegateway.web.app import create_app
-
-    config = uvicorn.Config(
-        create_app(settings),
+def _config(app: object, lifespan: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
         log_level="warning",
         access_log=False,
         loop="uvloop",
         http="httptools",
-        lifespan="on",
+        lifespan=lifespan,
         timeout_keep_alive=75,
     )
-    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _serve(settings: Settings, listener: socket.socket) -> None:
+    from codegateway.web.app import create_app
+
+    uvicorn.Server(_config(create_app(settings), lifespan="on")).run(sockets=[listener])
+
+
+def _serve_admin_in_background(settings: Settings, listener: socket.socket) -> None:
+    """The admin API beside the proxy. Off the main thread, uvicorn leaves Ctrl-C to the proxy."""
+    from codegateway.admin_api.app import create_admin_app
+
+    server = uvicorn.Server(_config(create_admin_app(settings), lifespan="off"))
+    threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True, name="admin-api").start()
 
 
 def dev(
@@ -34,6 +46,7 @@ def dev(
         str | None,
         typer.Option(help="Upstream URL (e.g. https://api.anthropic.com); default: the bundled emulator."),
     ] = None,
+    admin_port: Annotated[int, typer.Option(help="The admin API's port on 127.0.0.1 (0: any free port).")] = 0,
     dynamodb_port: Annotated[int, typer.Option(help="Port for the embedded DynamoDB (0: any free port).")] = 0,
     dynamodb_endpoint: Annotated[
         str | None, typer.Option(help="Use this DynamoDB (e.g. another stack's) instead of starting one.")
@@ -59,7 +72,10 @@ def dev(
         settings = stack.settings(dynamodb_endpoint, upstream_url, upstream_key)
         demo_key = provision(settings, template_path)
         print(f"CodeGateway local stack: upstream is {source}", flush=True)
+        admin_listener = bind_socket(admin_port)
+        admin_url = f"http://127.0.0.1:{admin_listener.getsockname()[1]}"
         print(f"Proxy on http://127.0.0.1:{port}, DynamoDB (moto) on {dynamodb_endpoint}.", flush=True)
+        print(f"Admin API on {admin_url} (loopback only, no auth: deployed, it sits behind IAM).", flush=True)
         print("Point Claude Code (or any Anthropic SDK) at it by running these in your shell:", flush=True)
         print(f"export ANTHROPIC_BASE_URL=http://127.0.0.1:{port}", flush=True)
         print(f"export ANTHROPIC_API_KEY={demo_key}", flush=True)
@@ -67,6 +83,7 @@ def dev(
         print("# Newer Claude Code releases default to models this catalog does not price yet; pin one:", flush=True)
         print("export ANTHROPIC_MODEL=claude-opus-4-8", flush=True)
         print("The demo key is shown once. Ctrl-C stops the stack (its data lives in memory only).", flush=True)
+        _serve_admin_in_background(settings, admin_listener)
         _serve(settings, listener)
     finally:
         stack.stop()

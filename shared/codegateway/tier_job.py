@@ -9,6 +9,7 @@ balance). A failure on one account is logged and reported; the others carry on.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,9 @@ from codegateway.tiers import spend_window, tier_update
 # Accounts per scan page. Small enough that a page's accounts spread over the workers quickly, large
 # enough that the scan is a few hundred calls for 100,000 accounts.
 PAGE_SIZE = 200
+# The table is cut into this many scan segments per scanner thread, taken in a random order: a run cut
+# short by its deadline leaves different accounts for the next run, not the same tail every hour.
+SEGMENTS_PER_SCANNER = 8
 
 
 class AccountFailure(NamedTuple):
@@ -183,9 +187,10 @@ def recompute_tiers(
     The spend is the sum of billed_nano over the account's daily rollups from as_of - 89 days through
     as_of, both inclusive: 90 UTC days, today's partial day included; a charge from as_of - 90 or earlier
     no longer counts. The markup is the configured tier (settings.tiers) that spend reaches. Holds that
-    expired by `now_epoch` are released on the way. `segments` parallel scan segments feed a pool of
-    `max_workers` threads (defaults: settings.tier_scan_segments, settings.tier_workers). No new page is
-    scanned after `deadline_monotonic` (time.monotonic()); the report then says the run stopped early.
+    expired by `now_epoch` are released on the way. `segments` scan segments are read at once, feeding a
+    pool of `max_workers` threads (defaults: settings.tier_scan_segments, settings.tier_workers). No new
+    page is scanned after `deadline_monotonic` (time.monotonic()); the report then says the run stopped
+    early.
     """
     segments = segments or settings.tier_scan_segments
     max_workers = max_workers or settings.tier_workers
@@ -199,9 +204,10 @@ def recompute_tiers(
         ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="tier-account") as workers,
         ThreadPoolExecutor(max_workers=segments, thread_name_prefix="tier-scan") as scanners,
     ):
+        total_segments = segments * SEGMENTS_PER_SCANNER
         scans = [
-            scanners.submit(run.scan_segment, segment, segments, page_size, workers, deadline_monotonic)
-            for segment in range(segments)
+            scanners.submit(run.scan_segment, segment, total_segments, page_size, workers, deadline_monotonic)
+            for segment in random.sample(range(total_segments), total_segments)
         ]
         for scan in scans:
             scan.result()

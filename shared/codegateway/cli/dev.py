@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 import uvicorn
@@ -14,7 +14,7 @@ import uvicorn
 from codegateway.settings import Settings
 
 
-def _config(app: object, lifespan: str) -> uvicorn.Config:
+def _config(app: Any, lifespan: Literal["on", "off"]) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         log_level="warning",

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from codegateway.accounts_admin import create_account, create_key, top_up
 from codegateway.settings import Settings
-from codegateway.store import Store
+from codegateway.store import Store, build_store
 from codegateway.store.schema import create_tables, find_template
 from codegateway.units import NANO_PER_USD
 
 UNLIMITED_RPM = 0
 FUNDING_USD = 10_000
+COUNT_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,10 @@ def funded_account(store: Store, settings: Settings, purpose: str, key_count: in
     return BenchAccount(account.account_id, [key.plaintext for key in keys])
 
 
-def count_usage_rows(store: Store, account_id: str) -> int:
-    """Every request record of the account, all pages."""
+def count_usage_rows(settings: Settings, account_id: str) -> int:
+    """Every request record of the account, all pages. moto reads a page of 1000 rows in seconds, past
+    the proxy's 3 s DynamoDB timeout: this count gets its own client with a patient one."""
+    store = build_store(settings.model_copy(update={"dynamodb_timeout_s": COUNT_TIMEOUT_S}))
     rows, cursor = 0, None
     while True:
         page = store.usage.requests(account_id=account_id, limit=1000, cursor=cursor)

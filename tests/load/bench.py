@@ -25,10 +25,10 @@ from tests.load import summary
 from tests.load.accounts import count_usage_rows, create_bench_tables, funded_account
 from tests.load.cold_start import measure_cold_start
 from tests.load.concurrency import CLIENTS, STREAM_KNOBS, ConcurrencyRun, run_concurrent_streams
-from tests.load.cpu import CpuMeter, rss_mib
+from tests.load.cpu import CpuMeter, RssSampler
 from tests.load.dynamodb_calls import time_request_path_calls
-from tests.load.overhead import WARMUP_ROUNDS, first_requests_of_new_keys
 from tests.load.overhead import alternate as alternate_targets
+from tests.load.overhead import first_requests_of_new_keys
 from tests.load.processes import REPO, BenchStack
 from tests.load.report import load_average, machine, ms_percentiles, write_json
 from tests.load.streams import Target
@@ -50,6 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="use the local stack's DynamoDB unchanged (its transactions copy whole tables: see dynamodb_server.py)",
     )
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
     if os.environ.get("BENCH_SECONDS"):
         args.seconds = float(os.environ["BENCH_SECONDS"])
     return args
@@ -81,9 +82,13 @@ def _ms(seconds: float) -> float:
 def measure_overhead(stack: BenchStack, targets: list[Target], requests: int) -> dict[str, Any]:
     proxies = {name: pid for name, pid in stack.pids.items() if name in {t.name for t in targets}}
     cpu = CpuMeter(proxies)
-    dynamodb_before = stack.dynamodb_stats()
-    cpu.start()
-    sides = run_async(alternate_targets(targets, requests))
+    dynamodb_before: dict[str, Any] = {}
+
+    def start_meters() -> None:
+        dynamodb_before.update(stack.dynamodb_stats() or {})
+        cpu.start()
+
+    sides = run_async(alternate_targets(targets, requests, when_warm=start_meters))
     cpu_s = cpu.stop()
     dynamodb_after = stack.dynamodb_stats()
     results: dict[str, Any] = {
@@ -97,9 +102,9 @@ def measure_overhead(stack: BenchStack, targets: list[Target], requests: int) ->
     for name, used_s in cpu_s.items():
         results[name]["cpu_ms_per_request"] = _ms(used_s / requests)
     if dynamodb_before and dynamodb_after:
-        # Warm-up rounds included: the proxy is the only caller (the in-memory one reads each record once).
+        # The proxy is the only caller once warm (the in-memory one read its records during warm-up).
         calls = dynamodb_after["requests"] - dynamodb_before["requests"]
-        results["proxy"]["dynamodb_calls_per_request"] = round(calls / (requests + WARMUP_ROUNDS), 2)
+        results["proxy"]["dynamodb_calls_per_request"] = round(calls / requests, 2)
     return results
 
 
@@ -107,13 +112,12 @@ def measure_concurrency(stack: BenchStack, target: Target, account_id: str, args
     proxy_pid = stack.pids["proxy"]
     roles = {name: pid for name, pid in stack.pids.items() if name in ("proxy", "dynamodb", "emulator")}
     cpu = CpuMeter({**roles, "bench client": os.getpid()})
-    rss_before = rss_mib(proxy_pid)
     dynamodb_before = stack.dynamodb_stats()
     cpu.start()
-    run = run_async(run_concurrent_streams(target, args.seconds, args.clients))
+    run, rss_samples_mib = run_async(_streams_sampling_rss(target, args, proxy_pid))
     cpu_s = cpu.stop()
     dynamodb_after = stack.dynamodb_stats()
-    usage_rows = count_usage_rows(build_store(stack.settings()), account_id)
+    usage_rows = count_usage_rows(stack.settings(), account_id)
     return {
         "clients": run.clients,
         "seconds": round(run.seconds, 1),
@@ -127,10 +131,17 @@ def measure_concurrency(stack: BenchStack, target: Target, account_id: str, args
         "usage_rows_match_completed": usage_rows == run.completed,
         "proxy_cpu_ms_per_request": _ms(cpu_s["proxy"] / max(1, run.completed)),
         "cpu_cores_busy": {name: round(used_s / run.seconds, 2) for name, used_s in cpu_s.items()},
-        "proxy_rss_mib_before": rss_before,
-        "proxy_rss_mib_after": rss_mib(proxy_pid),
+        "proxy_rss_mib_every_10s": rss_samples_mib,
         "dynamodb_lock": _lock_use(dynamodb_before, dynamodb_after, run),
     }
+
+
+async def _streams_sampling_rss(
+    target: Target, args: argparse.Namespace, proxy_pid: int
+) -> tuple[ConcurrencyRun, list[float]]:
+    async with RssSampler(proxy_pid) as rss:
+        run = await run_concurrent_streams(target, args.seconds, args.clients)
+    return run, rss.samples_mib
 
 
 def _lock_use(before: dict[str, Any] | None, after: dict[str, Any] | None, run: ConcurrencyRun) -> dict[str, Any]:

@@ -1,9 +1,12 @@
-"""CPU seconds a process has used (user + system), read from /proc/PID/stat (Linux)."""
+"""CPU seconds and resident memory of a process, read from /proc/PID (Linux)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from pathlib import Path
+from types import TracebackType
 
 _CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -36,3 +39,32 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
+
+
+class RssSampler:
+    """Samples a process's resident memory every `every_s` while the block runs (a leak shows as a
+    climb that does not level off)."""
+
+    def __init__(self, pid: int, every_s: float = 10.0) -> None:
+        self.pid = pid
+        self.every_s = every_s
+        self.samples_mib: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> RssSampler:
+        self._task = asyncio.create_task(self._sample())
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.samples_mib.append(rss_mib(self.pid))
+
+    async def _sample(self) -> None:
+        while True:
+            self.samples_mib.append(rss_mib(self.pid))
+            await asyncio.sleep(self.every_s)

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from codegateway.clock import now_iso
 from codegateway.keys import parse_key
@@ -67,9 +68,8 @@ def _hold_then_settle(store: Store, account_id: str, key_id: str, times: int) ->
     reserve, settle = CallTimes("UpdateItem hold (reserve)"), CallTimes("TransactWriteItems (settle)")
     for _ in range(times):
         hold = Hold("req_bench_" + secrets.token_hex(12), HOLD_NANO, int(time.time()) + 900)
-        reserve.time(lambda hold=hold: store.ledger.reserve(account_id, hold))
-        record = _usage_record(account_id, key_id, hold.request_id)
-        settle.time(lambda record=record, hold=hold: store.ledger.settle(record, hold))
+        reserve.time(partial(store.ledger.reserve, account_id, hold))
+        settle.time(partial(store.ledger.settle, _usage_record(account_id, key_id, hold.request_id), hold))
     return [reserve, settle]
 
 

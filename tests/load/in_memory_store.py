@@ -48,9 +48,9 @@ def in_memory_store(settings: Settings) -> Store:
     store = build_store(settings)
     return dataclasses.replace(
         store,
-        api_keys=RecordsReadOnce(store.api_keys),  # type: ignore[arg-type]
-        accounts=RecordsReadOnce(store.accounts),  # type: ignore[arg-type]
-        ledger=NoLedger(),  # type: ignore[arg-type]
+        api_keys=RecordsReadOnce(store.api_keys),
+        accounts=RecordsReadOnce(store.accounts),
+        ledger=NoLedger(),
     )
 
 

@@ -9,7 +9,7 @@ The emulator runs with its default knobs (no delays): any added time is the prox
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -40,13 +40,19 @@ def _client() -> httpx.AsyncClient:
 
 
 async def alternate(
-    targets: Sequence[Target], rounds: int, warmup_rounds: int = WARMUP_ROUNDS
+    targets: Sequence[Target],
+    rounds: int,
+    warmup_rounds: int = WARMUP_ROUNDS,
+    when_warm: Callable[[], object] = lambda: None,
 ) -> dict[str, SideTimings]:
-    """`rounds` timed requests per target, interleaved, after `warmup_rounds` untimed ones."""
+    """`rounds` timed requests per target, interleaved, after `warmup_rounds` untimed ones;
+    `when_warm` is called between the two (to start CPU meters on the timed part only)."""
     results = {target.name: SideTimings() for target in targets}
     async with contextlib.AsyncExitStack() as stack:
         clients = {target.name: await stack.enter_async_context(_client()) for target in targets}
         for round_index in range(warmup_rounds + rounds):
+            if round_index == warmup_rounds:
+                when_warm()
             shift = round_index % len(targets)
             for target in [*targets[shift:], *targets[:shift]]:
                 timing = await timed_stream(clients[target.name], target)

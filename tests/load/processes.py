@@ -137,7 +137,7 @@ class BenchStack:
 
     def settings(self) -> Settings:
         """The same settings the proxy reads from its environment (table names, endpoint)."""
-        return Settings(dynamodb_endpoint=self.dynamodb_endpoint)  # type: ignore[call-arg]
+        return Settings(dynamodb_endpoint=self.dynamodb_endpoint)
 
     def open_log(self, name: str) -> IO[bytes]:
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -122,7 +122,8 @@ def _concurrency_section(results: dict[str, Any]) -> Section:
     section.row("proxy CPU per request (ms)", run["proxy_cpu_ms_per_request"])
     for name, cores in run["cpu_cores_busy"].items():
         section.row(f"CPU busy: {name} (cores)", cores)
-    section.row("proxy RSS before / after (MiB)", run["proxy_rss_mib_before"], run["proxy_rss_mib_after"])
+    rss = run["proxy_rss_mib_every_10s"]
+    section.row("proxy RSS start / middle / end (MiB)", rss[0], rss[len(rss) // 2], rss[-1])
     lock = run["dynamodb_lock"]
     if lock:
         section.row("DynamoDB stand-in: calls/s, ms per call", lock["calls_per_s"], lock["ms_per_call"])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from codegateway.dev.processes import free_port, wait_until_ready
-from tests.load.processes import REPO, Upstream
+from tests.load.processes import REPO, Upstream, die_with_parent
 from tests.load.streams import MODEL, Target
 
 LITELLM_BIN = REPO / ".venv-litellm" / "bin" / "litellm"
@@ -78,6 +78,7 @@ def start_litellm(upstream: Upstream, work_dir: Path, log: IO[bytes]) -> LiteLLM
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
     base_url = f"http://127.0.0.1:{port}"
     wait_until_ready(base_url + "/health/liveliness", process, timeout_s=START_TIMEOUT_S)

@@ -15,7 +15,7 @@ import sys
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from codegateway.dev.processes import free_port, start_python_module, stop, wait_until_ready
 from codegateway.settings import Settings
@@ -54,11 +54,11 @@ def start_proxy(env: dict[str, str], output: IO[bytes] | int = subprocess.DEVNUL
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Linux: the proxy gets SIGTERM if the bench dies, even by SIGKILL (no orphan left on a port).
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -126,7 +126,7 @@ class BenchStack:
         wait_until_ready(url + "/healthz", process)
         return url, process
 
-    def dynamodb_stats(self) -> dict[str, float] | None:
+    def dynamodb_stats(self) -> dict[str, Any] | None:
         """Requests served and seconds the lock was held (tests.load.dynamodb_server only)."""
         try:
             with urllib.request.urlopen(self.dynamodb_endpoint + "/_bench/stats", timeout=5) as answer:

@@ -1,7 +1,9 @@
-"""Admit a request: reserve its estimated cost against the available balance, atomically.
+"""Admit a request: count it against its key's RPM cap and reserve its estimated cost against the
+available balance, atomically.
 
 Check-then-charge would let concurrent requests overdraw (each sees the same balance); a conditional
-reservation cannot: it succeeds only while the available balance still covers the hold.
+reservation cannot: it succeeds only while the available balance still covers the hold. The two
+DynamoDB writes run side by side, so admission costs one round trip before the upstream is called.
 """
 
 from __future__ import annotations
@@ -14,16 +16,36 @@ from codegateway.errors import AccountSuspended, AuthenticationFailed, Insuffici
 from codegateway.estimate import estimate_cost_nano
 from codegateway.forwarding import Exchange
 from codegateway.pricing import nano_to_usd_str
+from codegateway.rate_limit import RateLimiter
 from codegateway.records import Hold
 from codegateway.settings import Settings
 from codegateway.store import ReservationRefused, Store
 
 
 class Admission:
-    def __init__(self, store: Store, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, rate_limiter: RateLimiter, clock: Callable[[], float] = time.time
+    ) -> None:
         self._store = store
         self._settings = settings
+        self._rate_limiter = rate_limiter
         self._clock = clock
+
+    async def admit(self, exchange: Exchange) -> None:
+        """RateLimited (429), InsufficientBalance (402) or AccountSuspended (403), else the hold is set."""
+        counted, reserved = await asyncio.gather(
+            self._rate_limiter.take(exchange.caller), self.reserve(exchange), return_exceptions=True
+        )
+        if isinstance(counted, BaseException):
+            if exchange.hold is not None:
+                # Over the cap after all: give the money back before answering 429.
+                await asyncio.to_thread(
+                    self._store.ledger.release_hold, exchange.caller.account.account_id, exchange.hold
+                )
+                exchange.hold = None
+            raise counted
+        if isinstance(reserved, BaseException):
+            raise reserved
 
     def hold_for(self, exchange: Exchange) -> Hold:
         assert exchange.message is not None

@@ -30,7 +30,6 @@ class Gateway:
     authenticator: Authenticator
     admission: Admission
     settlement: Settlement
-    rate_limiter: RateLimiter
     # When configured (the edge is on), every request must carry it in x-cgw-origin-verify.
     origin_secret: SecretSource
 
@@ -45,6 +44,7 @@ def build_gateway(
     upstream_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Gateway:
     store = store or build_store(settings)
+    rate_limiter = RateLimiter(store, settings.default_rpm_limit)
     upstream_key = SecretSource(
         settings.upstream_api_key,
         settings.upstream_api_key_secret_id,
@@ -65,8 +65,12 @@ def build_gateway(
         upstream=Upstream(settings, upstream_key.current, transport=upstream_transport),
         origin_secret=origin_secret,
         verified_keys=verified,
-        authenticator=Authenticator(store, verified, settings.record_max_age_s),
-        admission=Admission(store, settings),
+        authenticator=Authenticator(
+            store,
+            verified,
+            refresh_after_s=settings.record_refresh_after_s,
+            max_age_s=settings.record_max_age_s,
+        ),
+        admission=Admission(store, settings, rate_limiter),
         settlement=Settlement(store, catalog),
-        rate_limiter=RateLimiter(store, settings.default_rpm_limit),
     )

@@ -46,12 +46,17 @@ class Settings(BaseSettings):
     usage_table: str = "codegateway-usage"
     rate_limits_table: str = "codegateway-rate-limits"
     dynamodb_timeout_s: float = 3.0
+    # Threads for blocking calls (DynamoDB, bcrypt); the DynamoDB client pools as many connections.
+    io_threads: int = Field(default=64, ge=4, le=256)
 
     # Keys. The secret carries 256 random bits, so bcrypt's work factor guards nothing a guess could
     # reach; it only costs the first request of a key in each warm process. 10 rounds ~ 60 ms.
     bcrypt_rounds: int = 10
-    # How long a key or account record read from DynamoDB may be reused (DESIGN: at most 1 s).
-    record_max_age_s: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Key and account records read from DynamoDB: re-read in the background once older than
+    # record_refresh_after_s, never used once older than record_max_age_s (DESIGN: at most 1 s, so
+    # a revoked key dies within that).
+    record_refresh_after_s: float = Field(default=0.4, ge=0.0, le=1.0)
+    record_max_age_s: float = Field(default=0.9, ge=0.0, le=1.0)
 
     # Requests per minute for keys and accounts that set no cap of their own (0: unlimited).
     default_rpm_limit: int = Field(default=120, ge=0)

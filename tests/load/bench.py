@@ -189,9 +189,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "concurrency_seconds": args.seconds,
             "concurrency_stream_knobs": STREAM_KNOBS,
             "overhead_stream_knobs": "emulator defaults (3 text deltas, no delays)",
-            "dynamodb": "codegateway.dev.dynamodb_server (stock moto)"
+            "dynamodb": "codegateway.dev.dynamodb_server --stock (moto's whole-table transaction backups)"
             if args.stock_moto
-            else "tests.load.dynamodb_server (moto, item-level transaction backups)",
+            else "codegateway.dev.dynamodb_server (moto, item-level transaction backups)",
         },
     }
     stack = BenchStack(log_dir=args.out.parent / "logs")

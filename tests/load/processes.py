@@ -80,8 +80,8 @@ class BenchStack:
 
     def start_dynamodb(self, stock_moto: bool = False) -> str:
         port = free_port()
-        server = "codegateway.dev.dynamodb_server" if stock_moto else "tests.load.dynamodb_server"
-        process = start_python_module([server, "--port", str(port)])
+        stock = ["--stock"] if stock_moto else []
+        process = start_python_module(["codegateway.dev.dynamodb_server", "--port", str(port), *stock])
         self.processes.append(process)
         self.pids["dynamodb"] = process.pid
         self.dynamodb_endpoint = f"http://127.0.0.1:{port}"
@@ -127,9 +127,9 @@ class BenchStack:
         return url, process
 
     def dynamodb_stats(self) -> dict[str, Any] | None:
-        """Requests served and seconds the lock was held (tests.load.dynamodb_server only)."""
+        """Requests served and seconds the lock was held (codegateway.dev.dynamodb_server's /_stats)."""
         try:
-            with urllib.request.urlopen(self.dynamodb_endpoint + "/_bench/stats", timeout=5) as answer:
+            with urllib.request.urlopen(self.dynamodb_endpoint + "/_stats", timeout=5) as answer:
                 stats = json.loads(answer.read())
         except (OSError, ValueError):
             return None

@@ -62,7 +62,7 @@ def test_bcrypt_runs_once_per_key_per_process() -> None:
     account, record, plaintext = _fixture()
     store = memory_store(account, record)
     verified = VerifiedKeyCache()
-    auth = Authenticator(store, verified, record_max_age_s=0.0)
+    auth = Authenticator(store, verified, refresh_after_s=0.0, max_age_s=0.0)
 
     async def many() -> None:
         for _ in range(50):
@@ -78,7 +78,7 @@ def test_bcrypt_runs_once_per_key_per_process() -> None:
 def test_wrong_secret_on_a_known_key_id_is_refused_without_more_bcrypt() -> None:
     account, record, plaintext = _fixture()
     verified = VerifiedKeyCache()
-    auth = Authenticator(memory_store(account, record), verified, record_max_age_s=0.0)
+    auth = Authenticator(memory_store(account, record), verified, refresh_after_s=0.0, max_age_s=0.0)
     asyncio.run(auth.authenticate(plaintext, None))
     forged = plaintext.split("_", 1)[0] + "_" + "Z" * 43
     for _ in range(5):
@@ -91,18 +91,61 @@ def test_revocation_takes_effect_once_the_record_is_re_read() -> None:
     account, record, plaintext = _fixture()
     store = memory_store(account, record)
     now = [100.0]
-    auth = Authenticator(store, VerifiedKeyCache(), record_max_age_s=0.5, clock=lambda: now[0])
-    asyncio.run(auth.authenticate(plaintext, None))
-    revoke(store, record.key_id)
-    now[0] += 0.5
-    with pytest.raises(AuthenticationFailed):
-        asyncio.run(auth.authenticate(None, f"Bearer {plaintext}"))
+    auth = Authenticator(store, VerifiedKeyCache(), refresh_after_s=0.4, max_age_s=0.9, clock=lambda: now[0])
+
+    async def scenario() -> None:
+        await auth.authenticate(plaintext, None)
+        revoke(store, record.key_id)
+        now[0] += 0.3
+        await auth.authenticate(plaintext, None)  # a fresh record: served without a read
+        now[0] += 0.9  # past the hard limit: this request must read, and sees the revocation
+        with pytest.raises(AuthenticationFailed):
+            await auth.authenticate(None, f"Bearer {plaintext}")
+
+    asyncio.run(scenario())
+
+
+def test_a_stale_record_is_served_while_one_background_read_refreshes_it() -> None:
+    account, record, plaintext = _fixture()
+    store = memory_store(account, record)
+    now = [100.0]
+    auth = Authenticator(store, VerifiedKeyCache(), refresh_after_s=0.4, max_age_s=0.9, clock=lambda: now[0])
+
+    async def scenario() -> None:
+        await auth.authenticate(plaintext, None)
+        reads_before = store.api_keys.reads
+        now[0] += 0.5  # stale but usable: answered at once, refreshed behind the scenes
+        await asyncio.gather(*(auth.authenticate(plaintext, None) for _ in range(20)))
+        await asyncio.sleep(0.05)
+        assert store.api_keys.reads == reads_before + 1  # twenty requests, one read
+        revoke(store, record.key_id)
+        now[0] += 0.5
+        await auth.authenticate(plaintext, None)  # the refreshed copy is fresh: still served
+        await asyncio.sleep(0.05)
+        now[0] += 0.5
+        with pytest.raises(AuthenticationFailed):  # the background read saw the revocation
+            await auth.authenticate(plaintext, None)
+
+    asyncio.run(scenario())
+
+
+def test_concurrent_requests_for_an_unknown_record_read_it_once() -> None:
+    account, record, plaintext = _fixture()
+    store = memory_store(account, record)
+    auth = Authenticator(store, VerifiedKeyCache(), refresh_after_s=0.4, max_age_s=0.9)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(auth.authenticate(plaintext, None) for _ in range(10)))
+
+    asyncio.run(scenario())
+    assert store.api_keys.reads == 1 and store.accounts.reads == 1
 
 
 def test_suspended_account_is_a_403_not_a_401() -> None:
     account, record, plaintext = _fixture()
     from dataclasses import replace
 
-    auth = Authenticator(memory_store(replace(account, status="suspended"), record), VerifiedKeyCache(), 0.0)
+    store = memory_store(replace(account, status="suspended"), record)
+    auth = Authenticator(store, VerifiedKeyCache(), refresh_after_s=0.0, max_age_s=0.0)
     with pytest.raises(AccountSuspended):
         asyncio.run(auth.authenticate(plaintext, None))

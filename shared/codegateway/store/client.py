@@ -23,7 +23,7 @@ def build_dynamodb_client(settings: Settings) -> DynamoClient:
         read_timeout=settings.dynamodb_timeout_s,
         # Two attempts: a dead table should fail the request fast (503), not hang it.
         retries={"mode": "standard", "total_max_attempts": 2},
-        max_pool_connections=64,
+        max_pool_connections=settings.io_threads,
         tcp_keepalive=True,
     )
     kwargs: dict[str, Any] = {"config": config, "region_name": settings.aws_region}

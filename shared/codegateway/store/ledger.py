@@ -139,27 +139,28 @@ class Ledger:
             update["ExpressionAttributeNames"] = {"#rid": hold.request_id}
         return {"Update": update}
 
+    def release_hold(self, account_id: str, hold: Hold) -> bool:
+        """Give a hold back untouched (its request will not run). False if it was already gone."""
+        try:
+            _with_conflict_retries(
+                self._client.update_item,
+                TableName=self._accounts,
+                Key={"account_id": s(account_id)},
+                UpdateExpression="SET available_nano = available_nano + :nano REMOVE holds.#rid",
+                ConditionExpression="attribute_exists(holds.#rid)",
+                ExpressionAttributeNames={"#rid": hold.request_id},
+                ExpressionAttributeValues={":nano": n(hold.nano)},
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
     def release_expired_holds(self, account_id: str, holds: dict[str, Hold], now_epoch: int) -> int:
         """Give back holds whose requests can no longer be running. Returns how many were released."""
-        released = 0
-        for hold in holds.values():
-            if hold.expires_at > now_epoch:
-                continue
-            try:
-                _with_conflict_retries(
-                    self._client.update_item,
-                    TableName=self._accounts,
-                    Key={"account_id": s(account_id)},
-                    UpdateExpression="SET available_nano = available_nano + :nano REMOVE holds.#rid",
-                    ConditionExpression="attribute_exists(holds.#rid)",
-                    ExpressionAttributeNames={"#rid": hold.request_id},
-                    ExpressionAttributeValues={":nano": n(hold.nano)},
-                )
-                released += 1
-            except ClientError as error:
-                if error_code(error) != "ConditionalCheckFailedException":
-                    raise
-        return released
+        expired = [hold for hold in holds.values() if hold.expires_at <= now_epoch]
+        return sum(self.release_hold(account_id, hold) for hold in expired)
 
     def top_up(self, account_id: str, amount_nano: int, entry: TopUpEntry) -> bool:
         """Credit the account and write the ledger entry in one transaction, once per idempotency key

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -38,6 +40,11 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # DynamoDB calls and bcrypt run in threads; the default pool (cores + 4) would queue them
+        # behind each other once a process serves many streams (cgw dev, a container).
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="cgw-io")
+        )
         app.state.gateway = gateway or build_gateway(settings)
         try:
             yield

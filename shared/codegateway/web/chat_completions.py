@@ -13,7 +13,7 @@ from codegateway.chat_completions import encoder_for, messages_headers, translat
 from codegateway.errors import InvalidRequest
 from codegateway.gateway import Gateway
 from codegateway.web.body import read_limited_body
-from codegateway.web.messages import ForwardingResponse, admit, authenticated, new_exchange
+from codegateway.web.messages import ForwardingResponse, authenticated, new_exchange
 
 OPENAI_SURFACE = "openai"
 
@@ -40,5 +40,5 @@ async def create_chat_completion(request: Request) -> Response:
         headers=messages_headers(request.scope["headers"]),
         source=OPENAI_SURFACE,
     )
-    await admit(gateway, exchange)
+    await gateway.admission.admit(exchange)
     return ForwardingResponse(gateway, exchange, functools.partial(encoder_for, chat))

@@ -88,18 +88,13 @@ def new_exchange(
     )
 
 
-async def admit(gateway: Gateway, exchange: Exchange) -> None:
-    await gateway.rate_limiter.take(exchange.caller)
-    await gateway.admission.reserve(exchange)
-
-
 async def create_message(request: Request) -> Response:
     started = time.monotonic()
     gateway: Gateway = request.app.state.gateway
     caller = await authenticated(request, gateway)
     body = await read_limited_body(request, gateway.settings.max_body_bytes)
     exchange = new_exchange(request, gateway, caller, body, started=started)
-    await admit(gateway, exchange)
+    await gateway.admission.admit(exchange)
     return ForwardingResponse(gateway, exchange)
 
 

@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from codegateway.admin_lookups import get_account, is_account_id
 from codegateway.clock import now_iso
 from codegateway.errors import Conflict, GatewayError, InvalidRequest, NotFound
-
-# Key use-cases live in keys_admin; these names stay importable from here for existing callers.
-from codegateway.keys_admin import IssuedKey, create_key, revoke_key
 from codegateway.pricing import nano_to_usd_str
 from codegateway.records import ACTIVE, SUSPENDED, Account, TopUpEntry
 from codegateway.settings import Settings
@@ -22,15 +19,12 @@ from codegateway.store.cursors import decode_cursor, encode_cursor
 __all__ = [
     "AccountListing",
     "Credit",
-    "IssuedKey",
     "create_account",
-    "create_key",
     "credit_account",
     "get_account",
     "ledger_entries",
     "list_accounts",
     "resume_account",
-    "revoke_key",
     "suspend_account",
     "top_up",
 ]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from codegateway.accounts_admin import create_account, create_key, top_up
+from codegateway.accounts_admin import create_account, top_up
+from codegateway.keys_admin import create_key
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
 from codegateway.store.schema import create_tables, find_template

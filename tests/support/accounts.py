@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from codegateway.accounts_admin import create_account, create_key, top_up
+from codegateway.accounts_admin import create_account, top_up
+from codegateway.keys_admin import create_key
 from codegateway.records import Account
 from codegateway.settings import Settings
 from codegateway.store import Store

@@ -3,9 +3,10 @@ views.USAGE_COLUMNS), and an account's per-day summary from the daily rollups.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
 from codegateway.admin_api.context import AdminStore
@@ -22,27 +23,28 @@ def _wants_csv(output_format: str | None, accept: str | None) -> bool:
     return output_format == "csv" or (output_format is None and "text/csv" in (accept or ""))
 
 
-def _usage(
-    store: AdminStore,
-    *,
-    account_id: str | None = None,
-    key_id: str | None = None,
-    since: str | None,
-    until: str | None,
-    limit: str | None,
-    page: str | None,
-    output_format: str | None,
-    accept: str | None,
-) -> Any:
-    as_csv = _wants_csv(output_format, accept)
+@dataclass
+class UsageQuery:
+    """The query both usage routes take (a FastAPI class dependency)."""
+
+    since: str | None = None
+    until: str | None = None
+    limit: str | None = None
+    page: str | None = None
+    output_format: Annotated[str | None, Query(alias="format")] = None
+    accept: Annotated[str | None, Header()] = None
+
+
+def _usage(store: AdminStore, query: UsageQuery, *, account_id: str | None = None, key_id: str | None = None) -> Any:
+    as_csv = _wants_csv(query.output_format, query.accept)
     found = usage_page(
         store,
         account_id=account_id,
         key_id=key_id,
-        since=parse_time_bound("since", since),
-        until=parse_time_bound("until", until),
-        limit=parse_limit(limit, CSV_PAGE_MAX_ROWS if as_csv else 100, CSV_PAGE_MAX_ROWS if as_csv else 1000),
-        cursor=page,
+        since=parse_time_bound("since", query.since),
+        until=parse_time_bound("until", query.until),
+        limit=parse_limit(query.limit, CSV_PAGE_MAX_ROWS if as_csv else 100, CSV_PAGE_MAX_ROWS if as_csv else 1000),
+        cursor=query.page,
         # A CSV export reads like a log, oldest first; JSON pages answer "what just happened".
         newest_first=not as_csv,
     )
@@ -55,49 +57,13 @@ def _usage(
 
 
 @router.get("/v1/accounts/{account_id}/usage")
-def account_usage(
-    account_id: str,
-    store: AdminStore,
-    since: str | None = None,
-    until: str | None = None,
-    limit: str | None = None,
-    page: str | None = None,
-    output_format: Annotated[str | None, Query(alias="format")] = None,
-    accept: Annotated[str | None, Header()] = None,
-) -> Any:
-    return _usage(
-        store,
-        account_id=account_id,
-        since=since,
-        until=until,
-        limit=limit,
-        page=page,
-        output_format=output_format,
-        accept=accept,
-    )
+def account_usage(account_id: str, store: AdminStore, query: Annotated[UsageQuery, Depends()]) -> Any:
+    return _usage(store, query, account_id=account_id)
 
 
 @router.get("/v1/keys/{key_id}/usage")
-def key_usage(
-    key_id: str,
-    store: AdminStore,
-    since: str | None = None,
-    until: str | None = None,
-    limit: str | None = None,
-    page: str | None = None,
-    output_format: Annotated[str | None, Query(alias="format")] = None,
-    accept: Annotated[str | None, Header()] = None,
-) -> Any:
-    return _usage(
-        store,
-        key_id=key_id,
-        since=since,
-        until=until,
-        limit=limit,
-        page=page,
-        output_format=output_format,
-        accept=accept,
-    )
+def key_usage(key_id: str, store: AdminStore, query: Annotated[UsageQuery, Depends()]) -> Any:
+    return _usage(store, query, key_id=key_id)
 
 
 @router.get("/v1/accounts/{account_id}/usage/daily")

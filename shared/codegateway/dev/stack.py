@@ -8,8 +8,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codegateway.accounts_admin import create_account, create_key
+from codegateway.accounts_admin import create_account
 from codegateway.dev.processes import free_port, start_python_module, stop, wait_until_ready
+from codegateway.keys_admin import create_key
 from codegateway.settings import Settings
 from codegateway.store import build_store
 from codegateway.store.schema import create_tables

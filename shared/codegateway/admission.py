@@ -9,10 +9,11 @@ DynamoDB writes run side by side, so admission costs one round trip before the u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
-from codegateway.errors import AccountSuspended, AuthenticationFailed, InsufficientBalance
+from codegateway.errors import AccountSuspended, AuthenticationFailed, InsufficientBalance, StoreUnavailable
 from codegateway.estimate import estimate_cost_nano
 from codegateway.forwarding import Exchange
 from codegateway.pricing import nano_to_usd_str
@@ -39,13 +40,16 @@ class Admission:
         if isinstance(counted, BaseException):
             if exchange.hold is not None:
                 # Over the cap after all: give the money back before answering 429.
-                await asyncio.to_thread(
-                    self._store.ledger.release_hold, exchange.caller.account.account_id, exchange.hold
-                )
+                await self._release(exchange.caller.account.account_id, exchange.hold)
                 exchange.hold = None
             raise counted
         if isinstance(reserved, BaseException):
             raise reserved
+
+    async def _release(self, account_id: str, hold: Hold) -> None:
+        """Best effort: a hold this fails to release expires, and the tier job's sweep frees it."""
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self._store.ledger.release_hold, account_id, hold)
 
     def hold_for(self, exchange: Exchange) -> Hold:
         assert exchange.message is not None
@@ -60,6 +64,10 @@ class Admission:
         hold = self.hold_for(exchange)
         try:
             await asyncio.to_thread(self._store.ledger.reserve, exchange.caller.account.account_id, hold)
+        except StoreUnavailable:
+            # The write may have landed before the connection failed: undo it if it did.
+            await self._release(exchange.caller.account.account_id, hold)
+            raise
         except ReservationRefused as refused:
             if refused.reason == "suspended":
                 raise AccountSuspended() from None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from codegateway.auth import Caller
-from codegateway.errors import UpstreamFailure
+from codegateway.errors import GatewayError
 from codegateway.message_request import MessageRequest
 from codegateway.records import Hold
 from codegateway.relay import ClientEncoder, Receive, RelayOutcome, Send, relay
@@ -51,22 +52,32 @@ async def forward(
     settle: Settle,
     encoder_for: Callable[[UpstreamResponse], ClientEncoder] | None = None,
 ) -> RelayOutcome:
+    message = exchange.message
+    # A plain (non-streamed) answer comes whole, headers last: only the total limit applies to it.
+    plain_message = message is not None and not message.stream and exchange.hold is not None
     try:
         response = await upstream.open(
-            exchange.method, exchange.path, exchange.query, exchange.headers, exchange.body, exchange.deadline
+            exchange.method,
+            exchange.path,
+            exchange.query,
+            exchange.headers,
+            exchange.body,
+            exchange.deadline,
+            first_byte_timeout_s=exchange.deadline - exchange.started if plain_message else None,
         )
-    except UpstreamFailure as error:
-        exchange.attempts = error.attempts
-        # Nothing reached the client: answer with the error, after releasing what admission held.
-        await settle(
-            exchange,
-            RelayOutcome(ended="upstream_failed", status=error.status, error_detail=error.error_type),
-            None,
-        )
+    except BaseException as error:
+        exchange.attempts = getattr(error, "attempts", 1)
+        await _settle_unstarted(exchange, error, settle)
         raise
     exchange.attempts = response.attempts
     exchange.upstream_request_id = response.upstream_request_id
     capture = UsageCapture(streaming=response.content_type.startswith("text/event-stream"))
+    try:
+        encoder = encoder_for(response) if encoder_for is not None else None
+    except BaseException as error:
+        await response.aclose()
+        await _settle_unstarted(exchange, error, settle)
+        raise
 
     async def settle_outcome(outcome: RelayOutcome) -> None:
         await settle(exchange, outcome, capture)
@@ -81,5 +92,15 @@ async def forward(
         deadline=exchange.deadline,
         keepalive_interval_s=keepalive_interval_s,
         settle=settle_outcome,
-        encoder=encoder_for(response) if encoder_for is not None else None,
+        encoder=encoder,
     )
+
+
+async def _settle_unstarted(exchange: Exchange, error: BaseException, settle: Settle) -> None:
+    """Nothing reached the client: release what admission held (a $0 record); the error answers."""
+    failed = RelayOutcome(
+        ended="upstream_failed",
+        status=error.status if isinstance(error, GatewayError) else 500,
+        error_detail=error.error_type if isinstance(error, GatewayError) else type(error).__name__,
+    )
+    await asyncio.shield(settle(exchange, failed, None))

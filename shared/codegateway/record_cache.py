@@ -54,6 +54,8 @@ class RecordCache[V]:
         task = self._reads.get(record_id)
         if task is None:
             task = asyncio.get_running_loop().create_task(self._read_and_keep(record_id))
+            # A background read's failure is the next request's to see; don't log it as unretrieved.
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
             self._reads[record_id] = task
         return task
 

@@ -60,10 +60,19 @@ class _ClientGone:
     pass
 
 
-async def _pump(upstream: UpstreamResponse, queue: asyncio.Queue[object]) -> None:
+# Chunks read ahead of a slow client, at most: beyond this the pump waits (backpressure), so a
+# stalled client cannot make the gateway buffer the whole stream.
+QUEUED_CHUNKS_MAX = 256
+# After the client leaves, how long to read on (sending nothing) for the usage the upstream already
+# owes: a stream's message_start (its input tokens), or the rest of a plain body.
+OWED_USAGE_GRACE_S = 5.0
+
+
+async def _pump(upstream: UpstreamResponse, queue: asyncio.Queue[object], room: asyncio.Semaphore) -> None:
     try:
         async for chunk in upstream.chunks():
             if chunk:
+                await room.acquire()
                 queue.put_nowait(chunk)
         queue.put_nowait(_End())
     except Exception as error:
@@ -76,6 +85,16 @@ async def _watch_disconnect(receive: Receive, queue: asyncio.Queue[object]) -> N
         if message["type"] == "http.disconnect":
             queue.put_nowait(_ClientGone())
             return
+
+
+async def _next(queue: asyncio.Queue[object], wait_s: float) -> object | None:
+    """The next item, or None when nothing came for wait_s (time for a keepalive)."""
+    if not queue.empty():
+        return queue.get_nowait()
+    try:
+        return await asyncio.wait_for(queue.get(), timeout=wait_s)
+    except TimeoutError:
+        return None
 
 
 async def relay(
@@ -94,33 +113,34 @@ async def relay(
     client = _Client(send, capture, encoder)
     outcome = RelayOutcome(status=upstream.status)
     queue: asyncio.Queue[object] = asyncio.Queue()
-    pump = asyncio.create_task(_pump(upstream, queue))
+    room = asyncio.Semaphore(QUEUED_CHUNKS_MAX)
+    pump = asyncio.create_task(_pump(upstream, queue, room))
     watcher = asyncio.create_task(_watch_disconnect(receive, queue))
     try:
-        await client.start(upstream.status, response_headers)
-        while True:
-            if not queue.empty():
-                item = queue.get_nowait()
-            else:
-                try:
-                    wait_s = max(0.0, min(keepalive_interval_s, deadline - time.monotonic()))
-                    item = await asyncio.wait_for(queue.get(), timeout=wait_s)
-                except TimeoutError:
-                    if time.monotonic() >= deadline:
-                        outcome.ended = TIMEOUT
-                        await client.error("timeout_error", "The response took longer than the gateway's limit.")
-                        break
+        # The whole response, slow clients included, ends at the deadline.
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            await client.start(upstream.status, response_headers)
+            while True:
+                item = await _next(queue, keepalive_interval_s)
+                if item is None:
                     outcome.keepalives_sent += await client.ping()
-                    continue
-            if isinstance(item, bytes):
-                await client.write(item)
-                capture.feed(item)
-                if outcome.first_chunk_s is None:
-                    outcome.first_chunk_s = time.monotonic() - started
-                outcome.bytes_relayed += len(item)
-            else:
-                await _stop(item, upstream, capture, client, outcome)
-                break
+                elif isinstance(item, bytes):
+                    room.release()
+                    await client.write(item)
+                    capture.feed(item)
+                    if outcome.first_chunk_s is None:
+                        outcome.first_chunk_s = time.monotonic() - started
+                    outcome.bytes_relayed += len(item)
+                else:
+                    await _stop(item, upstream, capture, client, outcome)
+                    break
+        if outcome.ended == CLIENT_DISCONNECTED:
+            await _read_owed_usage(queue, room, capture)
+    except TimeoutError:
+        outcome.ended = TIMEOUT
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await client.error("timeout_error", "The response took longer than the gateway's limit.")
     finally:
         pump.cancel()
         watcher.cancel()
@@ -130,8 +150,23 @@ async def relay(
         # Settle before the response ends: under Lambda the sandbox may freeze right after.
         await asyncio.shield(settle(outcome))
     if outcome.ended != CLIENT_DISCONNECTED:
-        await client.finish()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await client.finish()
     return outcome
+
+
+async def _read_owed_usage(queue: asyncio.Queue[object], room: asyncio.Semaphore, capture: UsageCapture) -> None:
+    """The client left. The upstream has already done (and will bill) some work: read on, sending
+    nothing, until its usage for that work is known, so the request is charged what it cost."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(OWED_USAGE_GRACE_S):
+            while not capture.input_known:
+                item = await queue.get()
+                if not isinstance(item, bytes):
+                    return
+                room.release()
+                capture.feed(item)
 
 
 async def _stop(

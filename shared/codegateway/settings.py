@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from codegateway.tiers import DEFAULT_TIERS, Tier, validate_tiers
@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # Markup by rolling 90-day billed spend, e.g.
     # CGW_TIERS='[{"name":"starter","min_spend_nano":0,"markup_bp":15000}, ...]'
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
+
+    @model_validator(mode="after")
+    def _records_refresh_before_they_expire(self) -> Settings:
+        if self.record_refresh_after_s > self.record_max_age_s:
+            raise ValueError("record_refresh_after_s must not exceed record_max_age_s")
+        return self
 
     @field_validator("tiers")
     @classmethod

@@ -1,7 +1,8 @@
 """The upstream HTTP client (the only module importing httpx): forwarding, one retry, timeouts.
 
-A request is retried once, after a jittered pause, on a connect failure, on a connection that closed
-before any response byte, or on 502/503/504/529 - and only here, before the client was sent a byte.
+A request is retried once, after a jittered pause, on a transport failure before any response byte
+(connect error, reset, connection closed) or on 502/503/504/529 - and only here, before the client
+was sent a byte.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ _DROPPED_RESPONSE_HEADERS = frozenset(
     {
         b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade", b"trailer",
         b"content-length", b"request-id", b"server", b"date", b"set-cookie", b"alt-svc", b"via",
+        # The gateway's own Anthropic organization is nobody else's business.
+        b"anthropic-organization-id",
     }
 )  # fmt: skip
 
@@ -117,25 +120,24 @@ class Upstream:
         client_headers: list[tuple[bytes, bytes]],
         body: bytes,
         deadline: float,
+        first_byte_timeout_s: float | None = None,
     ) -> UpstreamResponse:
-        """Send the request; return once the upstream's status and headers arrived."""
+        """Send the request; return once the upstream's status and headers arrived (within
+        first_byte_timeout_s, by default the configured first-byte limit)."""
         url = httpx.URL(path=path, query=query) if query else httpx.URL(path=path)
         headers = upstream_request_headers(client_headers, self._api_key())
         for attempt in (1, 2):
             request = self._client.build_request(method, url, headers=headers, content=body)
-            budget = min(self._settings.first_byte_timeout_s, deadline - time.monotonic())
+            budget = min(first_byte_timeout_s or self._settings.first_byte_timeout_s, deadline - time.monotonic())
             try:
                 response = await asyncio.wait_for(self._client.send(request, stream=True), timeout=budget)
             except TimeoutError as error:
                 raise UpstreamTimeout(
                     f"The Anthropic API sent no response within {budget:.0f} s (first-byte limit).", attempts=attempt
                 ) from error
-            except (
-                httpx.ConnectError,
-                httpx.ConnectTimeout,
-                httpx.RemoteProtocolError,
-                httpx.ReadError,
-            ) as error:
+            except httpx.TransportError as error:
+                # Connect failures, resets while the body went up, a connection closed before any
+                # response byte: nothing reached the client yet, so one retry is safe.
                 if attempt == 2:
                     raise UpstreamConnectFailed(
                         f"The gateway could not reach the Anthropic API after one retry ({type(error).__name__}).",

@@ -40,12 +40,22 @@ class ScriptedUpstream:
         self.closed = True
 
 
-def _run(script: list[object], *, keepalive: float = 0.05, total: float = 5.0, disconnect_after: float | None = None):
+def _run(
+    script: list[object],
+    *,
+    keepalive: float = 0.05,
+    total: float = 5.0,
+    disconnect_after: float | None = None,
+    send_delay: float = 0.0,
+    capture: UsageCapture | None = None,
+):
     sent: list[bytes] = []
     settled: list[RelayOutcome] = []
     upstream = ScriptedUpstream(script)
 
     async def send(message: dict) -> None:
+        if send_delay:
+            await asyncio.sleep(send_delay)
         if message["type"] == "http.response.body":
             sent.append(message["body"])
 
@@ -64,7 +74,7 @@ def _run(script: list[object], *, keepalive: float = 0.05, total: float = 5.0, d
             send,
             receive,
             upstream,
-            UsageCapture(streaming=True),  # type: ignore[arg-type]
+            capture or UsageCapture(streaming=True),  # type: ignore[arg-type]
             response_headers=[],
             started=started,
             deadline=started + total,
@@ -114,3 +124,19 @@ def test_client_disconnect_stops_relaying_and_still_settles() -> None:
     outcome, body = _run([START, 2.0, STOP], keepalive=1.0, disconnect_after=0.1)
     assert outcome.ended == CLIENT_DISCONNECTED
     assert STOP not in body
+
+
+def test_a_slow_client_cannot_hold_the_response_past_the_deadline() -> None:
+    delta = b'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"x"}}\n\n'
+    began = time.monotonic()
+    outcome, _ = _run([START, *[delta] * 200, STOP], keepalive=1.0, total=0.5, send_delay=0.05)
+    assert outcome.ended == TIMEOUT
+    assert time.monotonic() - began < 2.5  # the deadline, plus the bounded error write and settle
+
+
+def test_a_client_gone_before_any_chunk_still_leaves_the_input_tokens_known() -> None:
+    capture = UsageCapture(streaming=True)
+    outcome, body = _run([0.2, START, 5.0, STOP], keepalive=1.0, disconnect_after=0.0, capture=capture)
+    assert outcome.ended == CLIENT_DISCONNECTED
+    assert capture.usage.input_tokens == 7  # read on after the client left, sent to nobody
+    assert body == b""

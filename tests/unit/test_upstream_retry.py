@@ -76,3 +76,29 @@ def test_two_connect_errors_are_a_502_after_two_attempts() -> None:
 def test_a_slow_first_byte_is_a_timeout_and_not_retried() -> None:
     outcome, calls, _ = _open(["slow"])
     assert isinstance(outcome, UpstreamTimeout) and calls == 1
+
+
+def test_a_reset_while_the_body_goes_up_is_retried_once() -> None:
+    assert _open([httpx.WriteError("reset"), 200])[:2] == (200, 2)
+
+
+def test_a_plain_message_may_wait_longer_than_the_first_byte_limit() -> None:
+    calls: list[int] = []
+
+    async def slow_whole_answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        await asyncio.sleep(0.4)  # longer than the 0.2 s first-byte limit of SETTINGS
+        return httpx.Response(200, content=b"{}")
+
+    async def run() -> int:
+        upstream = Upstream(SETTINGS, lambda: "sk-up", transport=httpx.MockTransport(slow_whole_answer))
+        try:
+            response = await upstream.open(
+                "POST", "/v1/messages", b"", [], b"{}", time.monotonic() + 10, first_byte_timeout_s=5.0
+            )
+            await response.aclose()
+            return response.status
+        finally:
+            await upstream.aclose()
+
+    assert asyncio.run(run()) == 200 and calls == [1]

@@ -67,3 +67,35 @@ def test_stream_error_event_is_noted() -> None:
         b'event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n'
     )
     assert capture.upstream_error_type == "overloaded_error"
+
+
+def test_a_stream_cut_before_message_delta_is_billed_for_the_content_relayed() -> None:
+    capture = UsageCapture(streaming=True)
+    start = {"type": "message_start", "message": {"usage": {"input_tokens": 50, "output_tokens": 1}}}
+    capture.feed(b"event: message_start\ndata: " + orjson.dumps(start) + b"\n\n")
+    for piece in ("a" * 300, "b" * 300):
+        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
+        capture.feed(b"event: content_block_delta\ndata: " + orjson.dumps(delta) + b"\n\n")
+    tool = {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": "c" * 90}}
+    capture.feed(b"event: content_block_delta\ndata: " + orjson.dumps(tool) + b"\n\n")
+    capture.finish()
+    assert capture.usage.output_tokens == 230  # 690 characters / 3, rounded up
+    assert capture.usage.input_tokens == 50
+
+
+def test_a_complete_stream_is_billed_what_the_upstream_reported() -> None:
+    answer = compose_answer(PAYLOAD, _knobs("input=10,output=2"))
+    capture = UsageCapture(streaming=True)
+    for event in stream_events(answer, deltas=3):
+        capture.feed(event)
+    capture.finish()
+    assert capture.usage.output_tokens == 2  # message_delta's count, not the estimate
+
+
+def test_odd_shapes_do_not_break_metering() -> None:
+    capture = UsageCapture(streaming=True)
+    capture.feed(b'event: message_start\ndata: {"type": "message_start", "message": "text"}\n\n')
+    capture.feed(b'event: message_delta\ndata: {"usage": [1, 2]}\n\n')
+    capture.feed(b"event: content_block_delta\ndata: [1]\n\n")
+    capture.finish()
+    assert capture.usage.input_tokens == 0

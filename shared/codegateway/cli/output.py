@@ -37,13 +37,29 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+# Short headers keep wide tables readable in a terminal; JSON and CSV keep the field names.
+_HEADERS = {
+    "created_at": "time",
+    "input_tokens": "input",
+    "output_tokens": "output",
+    "cache_creation_input_tokens": "cache write",
+    "cache_read_input_tokens": "cache read",
+    "cost_usd": "cost $",
+    "duration_ms": "ms",
+}
+_NUMERIC = frozenset({"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+                      "cost_usd", "duration_ms", "status", "requests", "rpm_limit"})  # fmt: skip
+
+
 def print_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(
+            _HEADERS.get(column, column), overflow="fold", justify="right" if column in _NUMERIC else "left"
+        )
     for row in rows:
         table.add_row(*(_text(row.get(column)) for column in columns))
     Console().print(table)

@@ -3,13 +3,11 @@ tier attributes of an account (Accounts table). Never the balance, never the who
 
 from __future__ import annotations
 
-from typing import Any
-
 from botocore.exceptions import ClientError
 
 from codegateway.store.client import DynamoClient, call, error_code
 from codegateway.store.items import get_n, n, s
-from codegateway.store.usage import DAY_PREFIX
+from codegateway.store.usage import query_all, rollup_range_query
 
 
 class TierTable:
@@ -21,24 +19,10 @@ class TierTable:
     def billed_spend_nano(self, account_id: str, first_day: str, last_day: str) -> int:
         """Sum of billed_nano over the account's daily rollups from first_day to last_day (inclusive,
         'YYYY-MM-DD'). One Query (more only past 1 MB, which 90 small rollups never reach)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._usage,
-            "KeyConditionExpression": "account_id = :a AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {
-                ":a": s(account_id),
-                ":low": s(DAY_PREFIX + first_day),
-                ":high": s(DAY_PREFIX + last_day),
-            },
-            # Only the one number: botocore's parsing, not the network, is the job's CPU cost per call.
-            "ProjectionExpression": "billed_nano",
-        }
-        total_nano = 0
-        while True:
-            response = call(self._client.query, **kwargs)
-            total_nano += sum(get_n(item, "billed_nano", 0) or 0 for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return total_nano
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        query = rollup_range_query(self._usage, account_id, first_day, last_day)
+        # Only the one number: botocore's parsing, not the network, is the job's CPU cost per call.
+        query["ProjectionExpression"] = "billed_nano"
+        return sum(get_n(item, "billed_nano", 0) or 0 for item in query_all(self._client, query))
 
     def update_tier(
         self, account_id: str, *, expected_spend_nano: int, expected_markup_bp: int, spend_90d_nano: int, markup_bp: int

@@ -153,19 +153,29 @@ class UsageTable:
         return UsagePage(records, encode_cursor(response.get("LastEvaluatedKey")))
 
     def daily_rollups(self, account_id: str, first_day: str, last_day: str) -> list[DailyRollup]:
-        rollups: list[DailyRollup] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "account_id = :a AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": {
-                ":a": s(account_id),
-                ":low": s(DAY_PREFIX + first_day),
-                ":high": s(DAY_PREFIX + last_day),
-            },
-        }
-        while True:
-            response = call(self._client.query, **kwargs)
-            rollups.extend(_rollup_from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return rollups
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = query_all(self._client, rollup_range_query(self._table, account_id, first_day, last_day))
+        return [_rollup_from_item(item) for item in items]
+
+
+def rollup_range_query(table: str, account_id: str, first_day: str, last_day: str) -> dict[str, Any]:
+    """The Query for an account's daily rollups from first_day to last_day ('YYYY-MM-DD', inclusive)."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "account_id = :a AND sk BETWEEN :low AND :high",
+        "ExpressionAttributeValues": {
+            ":a": s(account_id),
+            ":low": s(DAY_PREFIX + first_day),
+            ":high": s(DAY_PREFIX + last_day),
+        },
+    }
+
+
+def query_all(client: DynamoClient, query: dict[str, Any]) -> list[Item]:
+    """Every item a Query matches, page after page."""
+    items: list[Item] = []
+    while True:
+        response = call(client.query, **query)
+        items.extend(response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return items
+        query = {**query, "ExclusiveStartKey": response["LastEvaluatedKey"]}

@@ -63,6 +63,9 @@ def _emit_metrics(settings: Settings, report: TierRunReport) -> None:
     metrics.add_metric("TiersChanged", MetricUnit.Count, report.tiers_changed)
     metrics.add_metric("WriteConflicts", MetricUnit.Count, report.write_conflicts)
     metrics.add_metric("HoldsReleased", MetricUnit.Count, report.holds_released)
+    # BalanceDriftAlarm reads AccountsReconciled.
+    metrics.add_metric("AccountsReconciled", MetricUnit.Count, report.accounts_reconciled)
+    metrics.add_metric("AvailableDriftNano", MetricUnit.Count, report.available_drift_nano)
     metrics.add_metric("AccountFailures", MetricUnit.Count, len(report.failures))
     metrics.add_metric("ScanFailures", MetricUnit.Count, len(report.scan_failures))
     metrics.add_metric("RunDuration", MetricUnit.Seconds, report.duration_s)

@@ -92,7 +92,7 @@ def list_accounts(store: Store, *, limit: int = 100, cursor: str | None = None) 
     # empty) with more to come: read on, never past `limit` items, so the cursor stays exact.
     while True:
         page = store.accounts.scan_page(limit=limit - len(accounts), cursor=start)
-        accounts.extend(account for account, _holds in page.accounts)
+        accounts.extend(page.accounts)
         start = page.next_cursor
         if start is None or len(accounts) >= limit:
             return AccountListing(accounts, encode_cursor(start))

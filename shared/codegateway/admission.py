@@ -1,5 +1,5 @@
 """Admit a request: count it against its key's RPM cap and reserve its estimated cost against the
-available balance, atomically.
+available balance, atomically (the estimate rule: estimate.py).
 
 Check-then-charge would let concurrent requests overdraw (each sees the same balance); a conditional
 reservation cannot: it succeeds only while the available balance still covers the hold. The two
@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable
 
 from codegateway.errors import AccountSuspended, AuthenticationFailed, InsufficientBalance, StoreUnavailable
-from codegateway.estimate import estimate_cost_nano
+from codegateway.estimate import estimate_hold
 from codegateway.forwarding import Exchange
+from codegateway.hold_growth import HoldGrowth
 from codegateway.pricing import nano_to_usd_str
+from codegateway.prompt_history import PromptHistory
 from codegateway.rate_limit import RateLimiter
 from codegateway.records import Hold
 from codegateway.settings import Settings
@@ -25,12 +27,18 @@ from codegateway.store import ReservationRefused, Store
 
 class Admission:
     def __init__(
-        self, store: Store, settings: Settings, rate_limiter: RateLimiter, clock: Callable[[], float] = time.time
+        self,
+        store: Store,
+        settings: Settings,
+        rate_limiter: RateLimiter,
+        prompt_history: PromptHistory,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._settings = settings
         self._rate_limiter = rate_limiter
         self._clock = clock
+        self._prompt_history = prompt_history
 
     async def admit(self, exchange: Exchange) -> None:
         """RateLimited (429), InsufficientBalance (402) or AccountSuspended (403), else the hold is set."""
@@ -52,13 +60,25 @@ class Admission:
             await asyncio.to_thread(self._store.ledger.release_hold, account_id, hold)
 
     def hold_for(self, exchange: Exchange) -> Hold:
-        assert exchange.message is not None
-        estimate = estimate_cost_nano(
-            exchange.message, exchange.caller.account.markup_bp, self._settings.typical_output_tokens
-        )
+        message = exchange.message
+        assert message is not None and message.shape is not None
+        cached = self._prompt_history.cached_tokens(exchange.caller.key.key_id, message.shape)
+        estimate = estimate_hold(message, exchange.caller.account.markup_bp, cached)
+        exchange.log_fields.update(hold_prompt_tokens=estimate.prompt_tokens, hold_cached_tokens=estimate.cached_tokens)
         # The hold must outlive the longest possible request, so the sweep never frees a live one.
         lifetime_s = int(self._settings.total_timeout_s) + self._settings.hold_margin_s
-        return Hold(exchange.request_id, estimate, int(self._clock()) + lifetime_s)
+        return Hold(exchange.request_id, estimate.nano, int(self._clock()) + lifetime_s)
+
+    def overdraft_nano(self, exchange: Exchange) -> int:
+        limit = exchange.caller.account.overdraft_nano
+        return self._settings.default_overdraft_nano if limit is None else limit
+
+    def hold_growth(self, exchange: Exchange) -> HoldGrowth | None:
+        """For a streamed, held request: what grows its hold while it streams (plain answers hold
+        max_tokens up front and cannot be cut, count_tokens holds nothing)."""
+        if exchange.hold is None or exchange.message is None or not exchange.message.stream:
+            return None
+        return HoldGrowth(self._store, exchange, self.overdraft_nano(exchange))
 
     async def reserve(self, exchange: Exchange) -> None:
         hold = self.hold_for(exchange)
@@ -73,10 +93,12 @@ class Admission:
                 raise AccountSuspended() from None
             if refused.reason == "missing":
                 raise AuthenticationFailed() from None
+            assert exchange.message is not None
+            plain = "" if exchange.message.stream else " (a plain answer holds its whole max_tokens: stream it)"
             raise InsufficientBalance(
-                f"Your CodeGateway balance cannot cover this request: it needs up to ${nano_to_usd_str(hold.nano)} "
-                f"held while it runs, and ${nano_to_usd_str(refused.available_nano or 0)} is available. Ask your "
-                "gateway administrator to top up the account (cgw topup), then retry."
+                f"Your CodeGateway balance cannot cover this request: it needs ${nano_to_usd_str(hold.nano)} "
+                f"held while it starts{plain}, and ${nano_to_usd_str(refused.available_nano or 0)} is available. "
+                "Ask your gateway administrator to top up the account (cgw topup), then retry."
             ) from None
         exchange.hold = hold
         exchange.log_fields["hold_nano"] = hold.nano

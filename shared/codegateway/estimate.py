@@ -1,31 +1,98 @@
-"""The cost a request is admitted against, before anyone knows its real usage. No I/O.
+"""The hold a request is admitted against, and how far it grows while the answer streams. No I/O.
 
-The rule (stated in the README): input tokens = ceil(request body bytes / 4), every one priced at the
-model's input rate (no cache discount assumed); output tokens = min(max_tokens, typical output
-tokens); both at the account's markup, rounded up. A request whose actual cost exceeds its estimate
-can take the balance below zero by the difference, and by nothing more.
+The rule (stated in the README's money section):
+- prompt tokens = ceil(text bytes / 4) + 1,600 per image (base64 image bytes are not text);
+- the part of the prompt the same conversation cached on an earlier turn (same key, same prompt
+  start, within the cache TTL, see prompt_history.py) is priced as a cache read; the rest as a cache
+  write at the TTL the request's breakpoints ask for, or as plain input when it has no breakpoint;
+- output: a streamed answer starts with min(max_tokens, 2,048) and grows 4,096 tokens at a time
+  (capped at max_tokens) while it streams; a plain answer cannot be cut, so it holds max_tokens;
+- at the account's markup, priced by the same function that bills the request.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from codegateway.message_request import MessageRequest
-from codegateway.pricing import apply_markup
+from codegateway.pricing import ModelEntry, cost_of
+from codegateway.usage import Usage
 
-BYTES_PER_TOKEN = 4
-
-
-def estimated_input_tokens(body_bytes: int) -> int:
-    return -(-body_bytes // BYTES_PER_TOKEN)
+INITIAL_STREAM_OUTPUT_TOKENS = 2_048
+EXTENSION_OUTPUT_TOKENS = 4_096
 
 
-def estimated_output_tokens(max_tokens: int | None, typical_output_tokens: int) -> int:
-    return min(max_tokens, typical_output_tokens) if max_tokens is not None else typical_output_tokens
+@dataclass(frozen=True, slots=True)
+class HoldEstimate:
+    nano: int
+    prompt_tokens: int
+    cached_tokens: int
+    output_tokens: int
 
 
-def estimate_cost_nano(message: MessageRequest, markup_bp: int, typical_output_tokens: int) -> int:
-    prices = message.model.prices_for("fast" if message.fast else None)
-    base = (
-        estimated_input_tokens(message.body_bytes) * prices.input
-        + estimated_output_tokens(message.max_tokens, typical_output_tokens) * prices.output
+def estimated_prompt_usage(message: MessageRequest, cached_tokens: int) -> Usage:
+    assert message.shape is not None
+    prompt = message.shape.prompt_tokens
+    cached = min(cached_tokens, prompt)
+    fresh = prompt - cached
+    usage = Usage(cache_read_input_tokens=cached)
+    if message.shape.cache_ttl is None:
+        usage.input_tokens = fresh
+    else:
+        usage.cache_creation_input_tokens = fresh
+        usage.cache_write_5m_tokens = fresh if message.shape.cache_ttl == "5m" else 0
+        usage.cache_write_1h_tokens = fresh if message.shape.cache_ttl == "1h" else 0
+    return usage
+
+
+def initial_output_tokens(message: MessageRequest) -> int:
+    max_tokens = message.max_tokens or INITIAL_STREAM_OUTPUT_TOKENS
+    return min(max_tokens, INITIAL_STREAM_OUTPUT_TOKENS) if message.stream else max_tokens
+
+
+def estimate_hold(message: MessageRequest, markup_bp: int, cached_tokens: int) -> HoldEstimate:
+    usage = estimated_prompt_usage(message, cached_tokens)
+    usage.output_tokens = initial_output_tokens(message)
+    usage.speed = "fast" if message.fast else None
+    return HoldEstimate(
+        nano=_billed(usage, message.model, markup_bp),
+        prompt_tokens=usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens,
+        cached_tokens=usage.cache_read_input_tokens,
+        output_tokens=usage.output_tokens,
     )
-    return apply_markup(base, markup_bp)
+
+
+def running_cost_nano(usage: Usage, model: ModelEntry, markup_bp: int) -> int:
+    """What the request has cost so far (the usage seen, output estimated while it streams)."""
+    return _billed(usage, model, markup_bp)
+
+
+def extension_target_nano(usage: Usage, model: ModelEntry, markup_bp: int, max_tokens: int | None) -> int:
+    """The hold to grow to: the cost so far plus the next block of output, never past max_tokens."""
+    ahead = Usage(**{name: getattr(usage, name) for name in _COPIED})
+    ahead.output_tokens = usage.output_tokens + EXTENSION_OUTPUT_TOKENS
+    if max_tokens is not None:
+        ahead.output_tokens = min(ahead.output_tokens, max(max_tokens, usage.output_tokens))
+    return _billed(ahead, model, markup_bp)
+
+
+def extension_margin_nano(model: ModelEntry, markup_bp: int, fast: bool) -> int:
+    """Grow the hold when the running cost comes this close to it: a quarter of an extension, so
+    output streamed while the extension is written (or between two checks) stays inside the hold."""
+    usage = Usage(output_tokens=EXTENSION_OUTPUT_TOKENS // 4, speed="fast" if fast else None)
+    return _billed(usage, model, markup_bp)
+
+
+_COPIED = (
+    "input_tokens",
+    "cache_creation_input_tokens",
+    "cache_write_5m_tokens",
+    "cache_write_1h_tokens",
+    "cache_read_input_tokens",
+    "web_search_requests",
+    "speed",
+)
+
+
+def _billed(usage: Usage, model: ModelEntry, markup_bp: int) -> int:
+    return cost_of(usage, model, markup_bp, 0).billed_nano

@@ -11,7 +11,7 @@ from codegateway.auth import Caller
 from codegateway.errors import GatewayError
 from codegateway.message_request import MessageRequest
 from codegateway.records import Hold
-from codegateway.relay import ClientEncoder, Receive, RelayOutcome, Send, relay
+from codegateway.relay import Budget, ClientEncoder, Receive, RelayOutcome, Send, relay
 from codegateway.upstream import Upstream, UpstreamResponse
 from codegateway.usage_capture import UsageCapture
 
@@ -51,6 +51,7 @@ async def forward(
     keepalive_interval_s: float,
     settle: Settle,
     encoder_for: Callable[[UpstreamResponse], ClientEncoder] | None = None,
+    budget: Budget | None = None,
 ) -> RelayOutcome:
     message = exchange.message
     # A plain (non-streamed) answer comes whole, headers last: only the total limit applies to it.
@@ -93,6 +94,7 @@ async def forward(
         keepalive_interval_s=keepalive_interval_s,
         settle=settle_outcome,
         encoder=encoder,
+        budget=budget,
     )
 
 

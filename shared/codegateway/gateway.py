@@ -9,6 +9,7 @@ from codegateway.admission import Admission
 from codegateway.auth import Authenticator
 from codegateway.keys import VerifiedKeyCache
 from codegateway.pricing import Catalog
+from codegateway.prompt_history import PromptHistory
 from codegateway.rate_limit import RateLimiter
 from codegateway.secret_source import SecretSource
 from codegateway.settings import Settings
@@ -58,6 +59,7 @@ def build_gateway(
     origin_secret.load()
     verified = VerifiedKeyCache()
     catalog = Catalog.load(settings.pricing_catalog_path)
+    prompt_history = PromptHistory()
     return Gateway(
         settings=settings,
         store=store,
@@ -71,6 +73,6 @@ def build_gateway(
             refresh_after_s=settings.record_refresh_after_s,
             max_age_s=settings.record_max_age_s,
         ),
-        admission=Admission(store, settings, rate_limiter),
-        settlement=Settlement(store, catalog),
+        admission=Admission(store, settings, rate_limiter, prompt_history),
+        settlement=Settlement(store, catalog, prompt_history),
     )

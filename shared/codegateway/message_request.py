@@ -1,6 +1,8 @@
 """Validate a Messages request body just enough to route, price and admit it. No I/O.
 
-The body is forwarded byte for byte; nothing here rewrites it.
+The body is forwarded byte for byte; nothing here rewrites it. Every number a client sends is read
+as an attack on the balance until validated: `max_tokens` sizes the hold, so it must be a real
+positive integer (JSON `true` is not one, nor `"64"`, `1.5` or `-1`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import orjson
 
 from codegateway.errors import InvalidRequest, UnknownModel
 from codegateway.pricing import Catalog, ModelEntry
+from codegateway.prompt_shape import PromptShape, prompt_shape
+
+# No Anthropic model id is near this long; a longer one is refused before any near-id search.
+MAX_MODEL_ID_CHARS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,26 +28,45 @@ class MessageRequest:
     body_bytes: int
     # Fast output mode is priced higher; the estimate must know before the response says so.
     fast: bool = False
+    # What the hold estimate reads of the prompt (sizes, cache breakpoints), never its text.
+    shape: PromptShape | None = None
 
 
-def parse_message_request(body: bytes, catalog: Catalog) -> MessageRequest:
+def parse_message_request(body: bytes, catalog: Catalog, *, require_max_tokens: bool = True) -> MessageRequest:
+    """require_max_tokens: Messages requires it; count_tokens has none (and is never held)."""
     payload = _json_object(body)
     model_id = payload.get("model")
     if not isinstance(model_id, str) or not model_id:
         raise InvalidRequest("model: Field required (a model id string, e.g. claude-sonnet-4-6).")
+    if len(model_id) > MAX_MODEL_ID_CHARS:
+        raise InvalidRequest(f"model: at most {MAX_MODEL_ID_CHARS} characters.")
     if not isinstance(payload.get("messages"), list):
         raise InvalidRequest("messages: Field required (a list of message objects).")
+    stream = payload.get("stream", False)
+    if not isinstance(stream, bool):
+        raise InvalidRequest("stream: must be a boolean (true or false).")
     entry = catalog.get(model_id)
     if entry is None:
         raise UnknownModel(unknown_model_message(model_id, catalog))
-    max_tokens = payload.get("max_tokens")
+    max_tokens = _max_tokens(payload, required=require_max_tokens)
     return MessageRequest(
         model=entry,
-        stream=payload.get("stream") is True,
-        max_tokens=max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else None,
+        stream=stream,
+        max_tokens=max_tokens,
         body_bytes=len(body),
         fast=payload.get("speed") == "fast",
+        shape=prompt_shape(payload, len(body)),
     )
+
+
+def _max_tokens(payload: dict[str, Any], *, required: bool) -> int | None:
+    if "max_tokens" not in payload and not required:
+        return None
+    value = payload.get("max_tokens")
+    # bool is an int subclass in Python: `true` must not pass as 1.
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidRequest("max_tokens: Field required, an integer of at least 1.")
+    return value
 
 
 def unknown_model_message(model_id: str, catalog: Catalog) -> str:

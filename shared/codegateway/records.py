@@ -23,6 +23,8 @@ class Account:
     # Requests per minute for keys that set no cap of their own; None means unlimited.
     rpm_limit: int | None = None
     name: str = ""
+    # How far below zero the balance may go while admitted requests finish; None: the default.
+    overdraft_nano: int | None = None
 
     @property
     def is_active(self) -> bool:

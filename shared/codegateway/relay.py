@@ -24,6 +24,8 @@ COMPLETED = "completed"
 CLIENT_DISCONNECTED = "client_disconnected"
 UPSTREAM_RESET = "upstream_reset"
 TIMEOUT = "timeout"
+# The stream was stopped because the account's balance could not take its hold growing.
+BALANCE_EXHAUSTED = "balance_exhausted"
 
 # ASGI channels (the same shapes as starlette.types, without importing a framework).
 Message = MutableMapping[str, Any]
@@ -50,6 +52,14 @@ class ClientEncoder(Protocol):
     def encode(self, chunk: bytes) -> bytes: ...
 
     def finish(self) -> bytes: ...
+
+
+class Budget(Protocol):
+    """Grows the request's hold as its cost grows (hold_growth.py); False: stop, the balance is out."""
+
+    async def allows(self, capture: UsageCapture) -> bool: ...
+
+    def refusal_message(self) -> str: ...
 
 
 class _End:
@@ -109,6 +119,7 @@ async def relay(
     keepalive_interval_s: float,
     settle: Callable[[RelayOutcome], Awaitable[None]],
     encoder: ClientEncoder | None = None,
+    budget: Budget | None = None,
 ) -> RelayOutcome:
     client = _Client(send, capture, encoder)
     outcome = RelayOutcome(status=upstream.status)
@@ -133,6 +144,10 @@ async def relay(
                     outcome.bytes_relayed += len(item)
                 else:
                     await _stop(item, upstream, capture, client, outcome)
+                    break
+                if budget is not None and not await budget.allows(capture):
+                    outcome.ended = BALANCE_EXHAUSTED
+                    await client.error("billing_error", budget.refusal_message())
                     break
         if outcome.ended == CLIENT_DISCONNECTED:
             await _read_owed_usage(queue, room, capture)

@@ -64,8 +64,9 @@ class Settings(BaseSettings):
     # Money.
     starter_credit_nano: int = 2 * NANO_PER_USD
     default_markup_bp: int = 15_000
-    # Admission estimate: output tokens = min(max_tokens, this). See estimate.py for the whole rule.
-    typical_output_tokens: int = 4096
+    # How far below zero an account's balance may go while admitted streams finish (per account,
+    # settable by admins; this is the default). The hold rule: estimate.py.
+    default_overdraft_nano: int = Field(default=500_000_000, ge=0)
     # A hold outlives the longest possible request by this margin before the sweep may release it.
     hold_margin_s: int = 300
     usage_retention_days: int = 400

@@ -13,6 +13,7 @@ from dataclasses import asdict
 
 from codegateway.forwarding import Exchange
 from codegateway.pricing import Catalog, cost_of
+from codegateway.prompt_history import PromptHistory
 from codegateway.records import UsageRecord
 from codegateway.relay import RelayOutcome
 from codegateway.store import Store
@@ -69,9 +70,10 @@ def usage_record(
 
 
 class Settlement:
-    def __init__(self, store: Store, catalog: Catalog) -> None:
+    def __init__(self, store: Store, catalog: Catalog, prompt_history: PromptHistory) -> None:
         self._store = store
         self._catalog = catalog
+        self._prompt_history = prompt_history
 
     async def settle(self, exchange: Exchange, outcome: RelayOutcome, capture: UsageCapture | None) -> None:
         fields = exchange.log_fields
@@ -95,6 +97,7 @@ class Settlement:
         for attempt in range(_SETTLE_ATTEMPTS):
             try:
                 await asyncio.to_thread(self._store.ledger.settle, record, exchange.hold)
+                self._remember_cache(exchange, record)
                 return
             except Exception:
                 if attempt < _SETTLE_ATTEMPTS - 1:
@@ -103,3 +106,13 @@ class Settlement:
         # lost - this line (metadata only) lets an operator replay it.
         fields["settlement_failed"] = True
         logger.error("settlement failed", extra={"usage_record": asdict(record)})
+
+    def _remember_cache(self, exchange: Exchange, record: UsageRecord) -> None:
+        message = exchange.message
+        if message is not None and message.shape is not None and record.status == 200:
+            self._prompt_history.remember(
+                exchange.caller.key.key_id,
+                message.shape,
+                record.cache_read_input_tokens,
+                record.cache_creation_input_tokens,
+            )

@@ -53,10 +53,11 @@ class Usage:
 
     @property
     def cache_writes_by_ttl(self) -> tuple[int, int]:
-        """(5-minute, 1-hour) cache-write tokens; an unsplit total is priced at the 5-minute rate."""
-        if self.cache_write_5m_tokens is None and self.cache_write_1h_tokens is None:
-            return self.cache_creation_input_tokens, 0
-        return self.cache_write_5m_tokens or 0, self.cache_write_1h_tokens or 0
+        """(5-minute, 1-hour) cache-write tokens. The total and the split may come in different events
+        (a split of zeros in message_start, the total in message_delta): whatever the total holds
+        beyond the split is priced at the 5-minute rate, so no reported write goes unbilled."""
+        five, hour = self.cache_write_5m_tokens or 0, self.cache_write_1h_tokens or 0
+        return five + max(0, self.cache_creation_input_tokens - five - hour), hour
 
     @property
     def reported_anything(self) -> bool:

@@ -8,6 +8,9 @@ the content relayed. It keeps no text, only counts.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -21,6 +24,11 @@ MAX_JSON_BODY_BYTES = 32 * 1024 * 1024
 # characters in English prose and fewer in code; 3 errs towards the upstream's own bill.
 CHARS_PER_OUTPUT_TOKEN = 3
 _DELTA_TEXT_FIELDS = ("text", "partial_json", "thinking")
+# Current Opus and Fable models stream thinking with no visible text by default: tokens are spent
+# while the thinking block shows nothing. While such a block is open, output is assumed to grow at
+# this rate (above what these models sustain), so a hold keeps pace with output nobody can see.
+INVISIBLE_OUTPUT_TOKENS_PER_S = 150
+_THINKING_BLOCKS = ("thinking", "redacted_thinking")
 
 
 def _as_dict(value: object) -> dict[str, Any]:
@@ -28,8 +36,9 @@ def _as_dict(value: object) -> dict[str, Any]:
 
 
 class UsageCapture:
-    def __init__(self, streaming: bool) -> None:
+    def __init__(self, streaming: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.streaming = streaming
+        self._clock = clock
         self.usage = Usage()
         self.upstream_error_type: str | None = None
         self.stop_reason: str | None = None
@@ -39,6 +48,9 @@ class UsageCapture:
         self._input_known = False
         self._final_usage_seen = False
         self._content_chars = 0
+        self._deltas = 0
+        self._invisible_s = 0.0
+        self._thinking_since: float | None = None
 
     @property
     def at_event_boundary(self) -> bool:
@@ -60,6 +72,10 @@ class UsageCapture:
         for event in events:
             if event.name == "message_stop":
                 self.message_stopped = True
+            elif event.name == "content_block_start":
+                self._block_started(event.data)
+            elif event.name == "content_block_stop":
+                self._block_stopped()
             elif event.name in ("message_start", "message_delta", "content_block_delta", "error"):
                 self._event(event.name, event.data)
 
@@ -70,7 +86,9 @@ class UsageCapture:
             return
         if name == "content_block_delta":
             delta = _as_dict(payload.get("delta"))
-            self._content_chars += sum(len(delta.get(field) or "") for field in _DELTA_TEXT_FIELDS)
+            chars = sum(len(delta.get(field) or "") for field in _DELTA_TEXT_FIELDS)
+            self._content_chars += chars
+            self._deltas += 1
         elif name == "message_start":
             self.usage.merge(_as_dict(_as_dict(payload.get("message")).get("usage")))
             self._input_known = True
@@ -81,14 +99,46 @@ class UsageCapture:
         elif name == "error":
             self.upstream_error_type = _as_dict(payload.get("error")).get("type", "api_error")
 
+    def _block_started(self, data: bytes) -> None:
+        try:
+            block = _as_dict(_as_dict(orjson.loads(data)).get("content_block"))
+        except orjson.JSONDecodeError:
+            return
+        if block.get("type") in _THINKING_BLOCKS and self._thinking_since is None:
+            self._thinking_since = self._clock()
+
+    def _block_stopped(self) -> None:
+        if self._thinking_since is not None:
+            self._invisible_s += self._clock() - self._thinking_since
+            self._thinking_since = None
+
+    @property
+    def output_tokens_so_far(self) -> int:
+        """Output the upstream has produced (and will bill) so far: its own count once message_delta
+        came, else an estimate from what streamed - characters, deltas (each is at least a token)
+        and time spent in thinking blocks that show no text."""
+        if self._final_usage_seen:
+            return self.usage.output_tokens
+        invisible_s = self._invisible_s
+        if self._thinking_since is not None:
+            invisible_s += self._clock() - self._thinking_since
+        visible = max(-(-self._content_chars // CHARS_PER_OUTPUT_TOKEN), self._deltas)
+        return max(self.usage.output_tokens, visible + int(invisible_s * INVISIBLE_OUTPUT_TOKENS_PER_S))
+
+    def usage_so_far(self) -> Usage:
+        """A copy of the usage seen, with output as output_tokens_so_far."""
+        snapshot = replace(self.usage, seen=set(self.usage.seen))
+        snapshot.output_tokens = self.output_tokens_so_far
+        return snapshot
+
     def finish(self) -> None:
         """Call once the body is complete (or cut): a plain body is parsed here, and a stream that
         never reached its message_delta gets its output estimated from the content relayed."""
         if self._parser is not None:
             self._dispatch(self._parser.close())
             if not self._final_usage_seen:
-                estimate = -(-self._content_chars // CHARS_PER_OUTPUT_TOKEN)
-                self.usage.output_tokens = max(self.usage.output_tokens, estimate)
+                self._block_stopped()
+                self.usage.output_tokens = self.output_tokens_so_far
             return
         if not self._body:
             return

@@ -89,14 +89,17 @@ def test_stream_arrives_event_by_event_not_buffered(stack: RunningStack) -> None
 
 
 def test_upstream_error_status_and_body_pass_through_unchanged(stack: RunningStack) -> None:
-    # The emulator, like the API, refuses a request without max_tokens: the client must get the
-    # upstream's own words (Claude Code matches on them), not a gateway rewrite.
-    body = b'{"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "hi"}]}'
-    response = httpx.post(f"{stack.base_url}/v1/messages", content=body, headers={"x-api-key": stack.api_key})
-    assert response.status_code == 400
+    # The client must get the upstream's own words (Claude Code matches on them), not a gateway rewrite.
+    body = b'{"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}'
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages",
+        content=body,
+        headers={"x-api-key": stack.api_key, "x-emulator-status": "429"},
+    )
+    assert response.status_code == 429
     assert response.json() == {
         "type": "error",
-        "error": {"type": "invalid_request_error", "message": "max_tokens: Field required"},
+        "error": {"type": "rate_limit_error", "message": "Number of request tokens has exceeded your per-minute rate limit"},
     }
     assert response.headers["request-id"].startswith("req_cg_")
 

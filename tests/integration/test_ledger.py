@@ -11,7 +11,6 @@ from codegateway.clock import now_iso
 from codegateway.records import Hold, UsageRecord
 from codegateway.settings import Settings
 from codegateway.store import ReservationRefused, Store
-from codegateway.store.accounts import holds_from_item
 from tests.support.accounts import new_caller
 
 START = 2_000_000_000
@@ -53,12 +52,9 @@ def test_an_expired_hold_is_released_and_a_late_settlement_still_charges_once(
     orphan = Hold("req_orphan", 70_000_000, 1_000)  # expired long ago: its instance crashed
     store.ledger.reserve(account_id, live)
     store.ledger.reserve(account_id, orphan)
-    holds = holds_from_item(
-        store.client.get_item(TableName=stack_settings.accounts_table, Key={"account_id": {"S": account_id}})["Item"]
-    )
-    assert set(holds) == {"req_live", "req_orphan"}
-    assert store.ledger.release_expired_holds(account_id, holds, now_epoch=1_500_000_000) == 1
-    assert store.ledger.release_expired_holds(account_id, holds, now_epoch=1_500_000_000) == 0  # idempotent
+    assert {hold.request_id for hold in store.ledger.holds(account_id)} == {"req_live", "req_orphan"}
+    assert store.ledger.release_expired_holds(account_id, now_epoch=1_500_000_000) == 1
+    assert store.ledger.release_expired_holds(account_id, now_epoch=1_500_000_000) == 0  # idempotent
     assert _money(store, account_id) == (START, START - 10_000_000)
     # The orphan's request did finish after all: it is charged, without giving its hold back twice.
     assert store.ledger.settle(_record(account_id, "req_orphan", 5_000_000), orphan) is True

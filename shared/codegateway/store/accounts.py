@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from codegateway.records import Account, Hold
+from codegateway.records import Account
 from codegateway.store.client import DynamoClient, call, error_code
 from codegateway.store.items import Item, get_n, get_s, n, req_n, req_s, s
 
@@ -21,9 +21,9 @@ class EmailTaken(Exception):
 
 @dataclass(frozen=True)
 class AccountPage:
-    """One page of a scan: accounts with the holds they carry, and where the next page starts."""
+    """One page of a scan: accounts, and where the next page starts."""
 
-    accounts: list[tuple[Account, dict[str, Hold]]]
+    accounts: list[Account]
     next_cursor: Item | None
 
 
@@ -39,15 +39,8 @@ def account_from_item(item: Item) -> Account:
         created_at=req_s(item, "created_at"),
         rpm_limit=get_n(item, "rpm_limit"),
         name=get_s(item, "name", "") or "",
+        overdraft_nano=get_n(item, "overdraft_nano"),
     )
-
-
-def holds_from_item(item: Item) -> dict[str, Hold]:
-    holds = item.get("holds", {}).get("M", {})
-    return {
-        request_id: Hold(request_id, int(value["M"]["nano"]["N"]), int(value["M"]["expires_at"]["N"]))
-        for request_id, value in holds.items()
-    }
 
 
 def account_to_item(account: Account) -> Item:
@@ -61,11 +54,11 @@ def account_to_item(account: Account) -> Item:
         "spend_90d_nano": n(account.spend_90d_nano),
         "created_at": s(account.created_at),
         "name": s(account.name),
-        # Holds of requests in flight (request id -> {nano, expires_at}); see store/ledger.py.
-        "holds": {"M": {}},
     }
     if account.rpm_limit is not None:
         item["rpm_limit"] = n(account.rpm_limit)
+    if account.overdraft_nano is not None:
+        item["overdraft_nano"] = n(account.overdraft_nano)
     return item
 
 
@@ -129,7 +122,7 @@ class AccountsTable:
         if cursor:
             kwargs["ExclusiveStartKey"] = cursor
         response = call(self._client.scan, **kwargs)
-        accounts = [(account_from_item(item), holds_from_item(item)) for item in response.get("Items", [])]
+        accounts = [account_from_item(item) for item in response.get("Items", [])]
         return AccountPage(accounts, response.get("LastEvaluatedKey"))
 
     def find_by_email(self, email: str) -> Account | None:
@@ -143,16 +136,24 @@ class AccountsTable:
         items = response.get("Items", [])
         return self.get(items[0]["account_id"]["S"]) if items else None
 
+    def set_overdraft(self, account_id: str, overdraft_nano: int) -> bool:
+        """The account's overdraft limit: how far below zero its balance may go while requests that
+        were admitted finish. False if there is no such account."""
+        return self._set(account_id, "overdraft_nano", n(overdraft_nano))
+
     def set_status(self, account_id: str, status: str) -> bool:
+        return self._set(account_id, "status", s(status))
+
+    def _set(self, account_id: str, attribute: str, value: dict[str, str]) -> bool:
         try:
             call(
                 self._client.update_item,
                 TableName=self._table,
                 Key={"account_id": s(account_id)},
-                UpdateExpression="SET #status = :status",
+                UpdateExpression="SET #attribute = :value",
                 ConditionExpression="attribute_exists(balance_nano)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":status": s(status)},
+                ExpressionAttributeNames={"#attribute": attribute},
+                ExpressionAttributeValues={":value": value},
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":

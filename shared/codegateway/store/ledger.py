@@ -1,8 +1,10 @@
-"""Money movements on the Accounts and Usage tables: reserve, settle, release, top up.
+"""Money movements on the Accounts and Usage tables: reserve, extend, release, settle, top up.
 
-Account items hold `balance_nano` (settled money), `available_nano` (balance minus holds in flight)
-and `holds` (request id -> {nano, expires_at}). Every movement is one conditional write or one
-transaction, so concurrent requests on many instances can never overdraw or double-charge.
+Account items hold `balance_nano` (settled money) and `available_nano` (balance minus the holds of
+requests in flight); each hold is an item of its own (store/holds.py). Every movement is one
+transaction, so concurrent requests on many instances can never overdraw or double-charge, and every
+one is safe to retry: botocore re-sends a write whose first attempt may have applied (a read timeout,
+a reset connection), and each write's condition recognises its own earlier success.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from botocore.exceptions import ClientError
 
 from codegateway.records import Hold, TopUpEntry, UsageRecord
 from codegateway.store.client import DynamoClient, call, error_code
-from codegateway.store.items import Item, get_n, get_s, n, s
+from codegateway.store.holds import get_hold, hold_key, hold_to_item, list_holds
+from codegateway.store.items import get_n, get_s, n, s
 from codegateway.store.usage import day_key, request_key, topup_to_item, usage_to_item
 
 ACTIVE = "active"
@@ -63,31 +66,89 @@ class Ledger:
         self._retention_days = retention_days
 
     def reserve(self, account_id: str, hold: Hold) -> None:
-        """Hold `hold.nano` if the available balance covers it; else ReservationRefused."""
+        """Hold `hold.nano` if the available balance covers it; else ReservationRefused. A retry of a
+        reservation that already applied finds its hold item and changes nothing."""
         try:
-            _with_conflict_retries(
-                self._client.update_item,
-                TableName=self._accounts,
-                Key={"account_id": s(account_id)},
-                UpdateExpression="SET available_nano = available_nano - :nano, holds.#rid = :hold",
-                ConditionExpression="available_nano >= :nano AND #status = :active",
-                ExpressionAttributeNames={"#rid": hold.request_id, "#status": "status"},
-                ExpressionAttributeValues={
-                    ":nano": n(hold.nano),
-                    ":active": s(ACTIVE),
-                    ":hold": {"M": {"nano": n(hold.nano), "expires_at": n(hold.expires_at)}},
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            self._transact(
+                [
+                    {
+                        "Put": {
+                            "TableName": self._usage,
+                            "Item": hold_to_item(account_id, hold),
+                            "ConditionExpression": "attribute_not_exists(sk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._accounts,
+                            "Key": {"account_id": s(account_id)},
+                            "UpdateExpression": "SET available_nano = available_nano - :nano",
+                            "ConditionExpression": "available_nano >= :nano AND #status = :active",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {":nano": n(hold.nano), ":active": s(ACTIVE)},
+                        }
+                    },
+                ]
             )
         except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
+            reasons = _cancellation_codes(error)
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return  # this request's hold exists: an earlier attempt applied
+            if reasons[1:2] != ["ConditionalCheckFailed"]:
                 raise
-            item: Item = error.response.get("Item") or {}
-            if not item:
-                raise ReservationRefused("missing") from error
-            if get_s(item, "status") != ACTIVE:
-                raise ReservationRefused("suspended") from error
-            raise ReservationRefused("balance", get_n(item, "available_nano", 0)) from error
+            self._refusal(account_id, error)
+
+    def _refusal(self, account_id: str, error: ClientError) -> None:
+        item = call(
+            self._client.get_item, TableName=self._accounts, Key={"account_id": s(account_id)}, ConsistentRead=True
+        ).get("Item")
+        if not item or "balance_nano" not in item:
+            raise ReservationRefused("missing") from error
+        if get_s(item, "status") != ACTIVE:
+            raise ReservationRefused("suspended") from error
+        raise ReservationRefused("balance", get_n(item, "available_nano", 0)) from error
+
+    def extend(self, account_id: str, hold: Hold, new_nano: int, overdraft_nano: int) -> Hold | None:
+        """Grow a live hold to `new_nano` while the available balance stays at or above minus the
+        overdraft limit. The grown hold, or None when the balance cannot take it. Retry-safe: the hold
+        item must still carry the amount the caller knew (or already the new one)."""
+        delta = new_nano - hold.nano
+        if delta <= 0:
+            return hold
+        grown = Hold(hold.request_id, new_nano, hold.expires_at)
+        try:
+            self._transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": self._usage,
+                            "Key": hold_key(account_id, hold.request_id),
+                            "UpdateExpression": "SET nano = :new",
+                            "ConditionExpression": "nano = :old",
+                            "ExpressionAttributeValues": {":new": n(new_nano), ":old": n(hold.nano)},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._accounts,
+                            "Key": {"account_id": s(account_id)},
+                            "UpdateExpression": "SET available_nano = available_nano - :delta",
+                            # available - delta >= -overdraft, written without arithmetic in the condition.
+                            "ConditionExpression": "available_nano >= :least",
+                            "ExpressionAttributeValues": {":delta": n(delta), ":least": n(delta - overdraft_nano)},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            reasons = _cancellation_codes(error)
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                current = get_hold(self._client, self._usage, account_id, hold.request_id)
+                return grown if current is not None and current.nano == new_nano else None
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                return None
+            raise
+        return grown
 
     def settle(self, record: UsageRecord, hold: Hold) -> bool:
         """Write the usage record, charge the account (replacing the hold) and add to the daily rollup,
@@ -100,8 +161,16 @@ class Ledger:
             }
         }
         rollup = {"Update": self._rollup_update(record)}
+        hold_delete = {
+            "Delete": {
+                "TableName": self._usage,
+                "Key": hold_key(record.account_id, hold.request_id),
+                "ConditionExpression": "nano = :nano",
+                "ExpressionAttributeValues": {":nano": n(hold.nano)},
+            }
+        }
         try:
-            self._transact([usage_put, self._charge(record, hold), rollup])
+            self._transact([usage_put, hold_delete, self._charge(record, hold.nano), rollup])
             return True
         except ClientError as error:
             reasons = _cancellation_codes(error)
@@ -112,7 +181,7 @@ class Ledger:
         # The hold is gone: the expiry sweep released it (the request outlived every limit). Charge
         # the balance directly, so the record and the charge still go together.
         try:
-            self._transact([usage_put, self._charge(record, None), rollup])
+            self._transact([usage_put, self._charge(record, 0), rollup])
         except ClientError as error:
             if _cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
                 return False
@@ -122,45 +191,92 @@ class Ledger:
     def _transact(self, items: list[dict[str, Any]]) -> None:
         _with_conflict_retries(self._client.transact_write_items, TransactItems=items)
 
-    def _charge(self, record: UsageRecord, hold: Hold | None) -> dict[str, Any]:
+    def _charge(self, record: UsageRecord, held_nano: int) -> dict[str, Any]:
         """Take the billed cost from the balance; give back the part of the hold it did not use."""
-        update: dict[str, Any] = {
-            "TableName": self._accounts,
-            "Key": {"account_id": s(record.account_id)},
-            "UpdateExpression": "SET balance_nano = balance_nano - :billed, available_nano = available_nano + :unheld",
-            "ExpressionAttributeValues": {
-                ":billed": n(record.billed_nano),
-                ":unheld": n((hold.nano if hold else 0) - record.billed_nano),
-            },
+        return {
+            "Update": {
+                "TableName": self._accounts,
+                "Key": {"account_id": s(record.account_id)},
+                "UpdateExpression": "SET balance_nano = balance_nano - :billed, "
+                "available_nano = available_nano + :unheld",
+                "ExpressionAttributeValues": {
+                    ":billed": n(record.billed_nano),
+                    ":unheld": n(held_nano - record.billed_nano),
+                },
+            }
         }
-        if hold is not None:
-            update["UpdateExpression"] += " REMOVE holds.#rid"
-            update["ConditionExpression"] = "attribute_exists(holds.#rid)"
-            update["ExpressionAttributeNames"] = {"#rid": hold.request_id}
-        return {"Update": update}
 
     def release_hold(self, account_id: str, hold: Hold) -> bool:
-        """Give a hold back untouched (its request will not run). False if it was already gone."""
+        """Give a hold back untouched (its request will not run). False if it was already gone, so a
+        retried release never gives it back twice."""
         try:
-            _with_conflict_retries(
-                self._client.update_item,
-                TableName=self._accounts,
-                Key={"account_id": s(account_id)},
-                UpdateExpression="SET available_nano = available_nano + :nano REMOVE holds.#rid",
-                ConditionExpression="attribute_exists(holds.#rid)",
-                ExpressionAttributeNames={"#rid": hold.request_id},
-                ExpressionAttributeValues={":nano": n(hold.nano)},
+            self._transact(
+                [
+                    {
+                        "Delete": {
+                            "TableName": self._usage,
+                            "Key": hold_key(account_id, hold.request_id),
+                            "ConditionExpression": "nano = :nano",
+                            "ExpressionAttributeValues": {":nano": n(hold.nano)},
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._accounts,
+                            "Key": {"account_id": s(account_id)},
+                            "UpdateExpression": "SET available_nano = available_nano + :nano",
+                            "ExpressionAttributeValues": {":nano": n(hold.nano)},
+                        }
+                    },
+                ]
             )
         except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
+            if _cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
                 raise
             return False
         return True
 
-    def release_expired_holds(self, account_id: str, holds: dict[str, Hold], now_epoch: int) -> int:
+    def holds(self, account_id: str) -> list[Hold]:
+        return list_holds(self._client, self._usage, account_id)
+
+    def release_expired_holds(self, account_id: str, now_epoch: int) -> int:
         """Give back holds whose requests can no longer be running. Returns how many were released."""
-        expired = [hold for hold in holds.values() if hold.expires_at <= now_epoch]
+        expired = [hold for hold in self.holds(account_id) if hold.expires_at <= now_epoch]
         return sum(self.release_hold(account_id, hold) for hold in expired)
+
+    def reconcile_available(self, account_id: str) -> int:
+        """Set available = balance - live holds if it drifted; returns the drift corrected (0: none).
+
+        The account is read before the holds and written only if balance and available are still what
+        was read: a reservation or settlement racing this changes one of them, and the correction is
+        skipped (the next run looks again)."""
+        item = call(
+            self._client.get_item, TableName=self._accounts, Key={"account_id": s(account_id)}, ConsistentRead=True
+        ).get("Item")
+        if not item or "balance_nano" not in item:
+            return 0
+        balance, available = get_n(item, "balance_nano", 0) or 0, get_n(item, "available_nano", 0) or 0
+        expected = balance - sum(hold.nano for hold in self.holds(account_id))
+        if expected == available:
+            return 0
+        try:
+            call(
+                self._client.update_item,
+                TableName=self._accounts,
+                Key={"account_id": s(account_id)},
+                UpdateExpression="SET available_nano = :expected",
+                ConditionExpression="balance_nano = :balance AND available_nano = :available",
+                ExpressionAttributeValues={
+                    ":expected": n(expected),
+                    ":balance": n(balance),
+                    ":available": n(available),
+                },
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return 0
+            raise
+        return expected - available
 
     def top_up(self, account_id: str, amount_nano: int, entry: TopUpEntry) -> bool:
         """Credit the account and write the ledger entry in one transaction, once per idempotency key

@@ -42,6 +42,7 @@ class ForwardingResponse(Response):
             keepalive_interval_s=self._gateway.settings.keepalive_interval_s,
             settle=self._gateway.settlement.settle,
             encoder_for=self._encoder_for,
+            budget=self._gateway.admission.hold_growth(self._exchange),
         )
 
 
@@ -65,7 +66,8 @@ def new_exchange(
     source: str = "anthropic",
 ) -> Exchange:
     """The exchange for a Messages body (the client's own, or one translated from another API)."""
-    message = parse_message_request(body, gateway.catalog)
+    metered = not request.url.path.endswith("/count_tokens")
+    message = parse_message_request(body, gateway.catalog, require_max_tokens=metered)
     log_fields: dict[str, Any] = request.scope["state"]["log_fields"]
     log_fields.update(model=message.model.model_id, stream=message.stream)
     session_id = request.headers.get("x-claude-code-session-id")

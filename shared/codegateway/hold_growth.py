@@ -1,0 +1,87 @@
+"""Grow a streaming request's hold while its answer streams, or stop the answer when the balance
+cannot take more.
+
+The relay asks `allows()` after every chunk (and on every keepalive tick). While the running cost
+stays a margin below the hold, that is integer arithmetic and nothing else; when it comes closer,
+one conditional write grows the hold by the next block of output. A refused write means the account
+would pass its overdraft limit: the relay ends the stream with a billing_error event, and the
+request is charged what it used - which the hold still covers, because the margin is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from codegateway.estimate import extension_margin_nano, extension_target_nano, running_cost_nano
+from codegateway.forwarding import Exchange
+from codegateway.pricing import nano_to_usd_str
+from codegateway.store import Store
+from codegateway.usage_capture import UsageCapture
+
+# Output tokens that may stream between two looks at the running cost (pricing is cheap, not free).
+_RECHECK_EVERY_TOKENS = 32
+logger = logging.getLogger("codegateway.hold_growth")
+
+
+@dataclass(slots=True)
+class HoldGrowth:
+    store: Store
+    exchange: Exchange
+    overdraft_nano: int
+    extensions: int = 0
+    refused_available_nano: int | None = None
+    _checked_output: int = -_RECHECK_EVERY_TOKENS
+    _checked_input: bool = False
+    _margin_nano: int = 0
+
+    def __post_init__(self) -> None:
+        message = self.exchange.message
+        assert message is not None
+        self._margin_nano = extension_margin_nano(message.model, self.exchange.caller.account.markup_bp, message.fast)
+
+    async def allows(self, capture: UsageCapture) -> bool:
+        hold = self.exchange.hold
+        message = self.exchange.message
+        assert hold is not None and message is not None
+        output = capture.output_tokens_so_far
+        if output - self._checked_output < _RECHECK_EVERY_TOKENS and capture.input_known == self._checked_input:
+            return True
+        self._checked_output, self._checked_input = output, capture.input_known
+        usage = capture.usage_so_far()
+        markup_bp = self.exchange.caller.account.markup_bp
+        if running_cost_nano(usage, message.model, markup_bp) + self._margin_nano < hold.nano:
+            return True
+        target = extension_target_nano(usage, message.model, markup_bp, message.max_tokens)
+        target = max(target, running_cost_nano(usage, message.model, markup_bp) + 2 * self._margin_nano)
+        account_id = self.exchange.caller.account.account_id
+        try:
+            grown = await asyncio.to_thread(self.store.ledger.extend, account_id, hold, target, self.overdraft_nano)
+        except Exception as error:
+            # Fail closed: an unknown answer is a refusal (the stream ends, the usage is charged).
+            logger.warning("hold extension failed", extra={"error_type": type(error).__name__})
+            grown = None
+        if grown is None:
+            self.refused_available_nano = await self._available(account_id)
+            return False
+        self.exchange.hold = grown
+        self.extensions += 1
+        self.exchange.log_fields.update(hold_nano=grown.nano, hold_extensions=self.extensions)
+        return True
+
+    async def _available(self, account_id: str) -> int | None:
+        try:
+            account = await asyncio.to_thread(self.store.accounts.get, account_id)
+        except Exception:
+            return None
+        return account.available_nano if account else None
+
+    def refusal_message(self) -> str:
+        available = self.refused_available_nano
+        shown = f"${nano_to_usd_str(available)} available" if available is not None else "no balance left"
+        return (
+            f"Your CodeGateway balance ran out while this answer streamed ({shown}, overdraft limit "
+            f"${nano_to_usd_str(self.overdraft_nano)}). The answer was stopped here and you were charged "
+            "for what was generated. Ask your gateway administrator to top up the account (cgw topup)."
+        )

@@ -1,0 +1,79 @@
+"""What the hold estimate needs to know about a prompt, read from the parsed body. No I/O.
+
+Sizes and cache breakpoints only: no text is kept, and the fingerprint is a hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+# An image costs about (width x height) / 750 tokens, at most ~1,600 on most models; its base64
+# bytes (often 100 KB+) say nothing about that, so they are not counted as text.
+TOKENS_PER_IMAGE = 1_600
+BYTES_PER_TOKEN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PromptShape:
+    prompt_tokens: int
+    cache_breakpoints: int
+    # The longest cache TTL any breakpoint asks for: "1h" or "5m" (None: no breakpoint).
+    cache_ttl: str | None
+    message_count: int
+    # Identifies the start of the prompt (tools, system, first message): a later turn of the same
+    # conversation has the same one, so it can read what this turn wrote to the cache.
+    prefix_fingerprint: str
+
+
+def prompt_shape(payload: dict[str, Any], body_bytes: int) -> PromptShape:
+    walk = _Walk()
+    walk.blocks(payload.get("tools"))
+    walk.blocks(payload.get("system"))
+    messages = payload.get("messages") or []
+    for message in messages:
+        if isinstance(message, dict):
+            walk.blocks(message.get("content"))
+    text_bytes = max(0, body_bytes - walk.base64_image_bytes)
+    first = messages[0] if messages else None
+    fingerprint = hashlib.sha256(
+        orjson.dumps([payload.get("model"), payload.get("tools"), payload.get("system"), first], default=str)
+    ).hexdigest()[:32]
+    return PromptShape(
+        prompt_tokens=-(-text_bytes // BYTES_PER_TOKEN) + walk.images * TOKENS_PER_IMAGE,
+        cache_breakpoints=walk.breakpoints,
+        cache_ttl=walk.ttl,
+        message_count=len(messages),
+        prefix_fingerprint=fingerprint,
+    )
+
+
+class _Walk:
+    def __init__(self) -> None:
+        self.breakpoints = 0
+        self.ttl: str | None = None
+        self.images = 0
+        self.base64_image_bytes = 0
+
+    def blocks(self, value: object) -> None:
+        if not isinstance(value, list):
+            return
+        for block in value:
+            if isinstance(block, dict):
+                self.block(block)
+
+    def block(self, block: dict[str, Any]) -> None:
+        control = block.get("cache_control")
+        if isinstance(control, dict):
+            self.breakpoints += 1
+            self.ttl = "1h" if control.get("ttl") == "1h" or self.ttl == "1h" else "5m"
+        if block.get("type") == "image":
+            source = block.get("source")
+            if isinstance(source, dict) and isinstance(source.get("data"), str):
+                self.base64_image_bytes += len(source["data"])
+            self.images += 1
+        elif block.get("type") == "tool_result":
+            self.blocks(block.get("content"))

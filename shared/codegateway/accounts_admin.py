@@ -25,11 +25,14 @@ __all__ = [
     "ledger_entries",
     "list_accounts",
     "resume_account",
+    "set_overdraft_limit",
     "suspend_account",
     "top_up",
 ]
 
 MAX_NAME_CHARS = 200
+# A guard against a typo, not a business rule: an overdraft is credit the operator extends unsecured.
+MAX_OVERDRAFT_NANO = 10_000 * 1_000_000_000
 MAX_REASON_CHARS = 500
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 # Visible ASCII: a UUID, an invoice number, "2026-11-topup-acme"...
@@ -73,6 +76,7 @@ def create_account(store: Store, settings: Settings, email: str, name: str = "")
         spend_90d_nano=0,
         created_at=now_iso(),
         name=name.strip(),
+        overdraft_nano=settings.default_overdraft_nano,
     )
     try:
         store.accounts.create(account)
@@ -105,6 +109,16 @@ def suspend_account(store: Store, account_id: str) -> Account:
 
 def resume_account(store: Store, account_id: str) -> Account:
     return _set_status(store, account_id, ACTIVE)
+
+
+def set_overdraft_limit(store: Store, account_id: str, overdraft_nano: int) -> Account:
+    """How far below zero the account's balance may go while its admitted streams finish. Takes
+    effect within a second (the proxy's account records are at most that old)."""
+    if overdraft_nano < 0 or overdraft_nano > MAX_OVERDRAFT_NANO:
+        raise InvalidRequest(f"overdraft: from 0 to {nano_to_usd_str(MAX_OVERDRAFT_NANO)} USD.")
+    if not is_account_id(account_id) or not store.accounts.set_overdraft(account_id, overdraft_nano):
+        raise NotFound(f"account {account_id}: no such account.")
+    return get_account(store, account_id)
 
 
 def _set_status(store: Store, account_id: str, status: str) -> Account:

@@ -17,8 +17,9 @@ MAX_TOP_UP_NANO = 1_000_000 * NANO_PER_USD
 _USD_RE = re.compile(r"^(\d{1,7})(?:\.(\d{1,9}))?$")
 
 
-def parse_usd(text: object, field: str = "amount_usd") -> int:
-    """'12.5' -> 12_500_000_000. Positive, at most 9 decimals (nano-USD is the smallest unit)."""
+def parse_usd(text: object, field: str = "amount_usd", *, allow_zero: bool = False) -> int:
+    """'12.5' -> 12_500_000_000. Positive (or zero where allowed), at most 9 decimals (nano-USD is
+    the smallest unit)."""
     if not isinstance(text, str):
         raise InvalidRequest(f'{field}: send US dollars as a decimal string ("12.50"), not a JSON number.')
     match = _USD_RE.match(text.strip())
@@ -27,7 +28,7 @@ def parse_usd(text: object, field: str = "amount_usd") -> int:
             f'{field}: expected a decimal string of US dollars with at most 9 decimals, e.g. "25" or "12.50".'
         )
     nano = int(Decimal(match.group(0)) * NANO_PER_USD)
-    if nano <= 0:
+    if nano < 0 or (nano == 0 and not allow_zero):
         raise InvalidRequest(f"{field}: must be more than zero.")
     if nano > MAX_TOP_UP_NANO:
         raise InvalidRequest(f"{field}: at most {MAX_TOP_UP_NANO // NANO_PER_USD} USD at once.")

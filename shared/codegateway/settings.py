@@ -11,6 +11,8 @@ from codegateway.tiers import DEFAULT_TIERS, Tier, validate_tiers
 from codegateway.units import NANO_PER_USD
 
 MIB = 1024 * 1024
+# $0.50: how far below zero a balance may go while admitted streams finish, unless set per account.
+DEFAULT_OVERDRAFT_NANO = 500_000_000
 
 
 class Settings(BaseSettings):
@@ -66,7 +68,7 @@ class Settings(BaseSettings):
     default_markup_bp: int = 15_000
     # How far below zero an account's balance may go while admitted streams finish (per account,
     # settable by admins; this is the default). The hold rule: estimate.py.
-    default_overdraft_nano: int = Field(default=500_000_000, ge=0)
+    default_overdraft_nano: int = Field(default=DEFAULT_OVERDRAFT_NANO, ge=0)
     # A hold outlives the longest possible request by this margin before the sweep may release it.
     hold_margin_s: int = 300
     usage_retention_days: int = 400

@@ -12,6 +12,7 @@ from codegateway.clock import iso
 from codegateway.errors import InvalidRequest
 from codegateway.pricing import nano_to_usd_str
 from codegateway.records import Account, ApiKeyRecord, TopUpEntry, UsageRecord
+from codegateway.settings import DEFAULT_OVERDRAFT_NANO
 from codegateway.tiers import DEFAULT_TIERS, Tier, tier_for_markup, tier_for_spend
 
 if TYPE_CHECKING:
@@ -36,6 +37,9 @@ def account_view(account: Account, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> d
         "balance_usd": nano_to_usd_str(account.balance_nano),
         "available_usd": nano_to_usd_str(account.available_nano),
         "held_usd": nano_to_usd_str(account.balance_nano - account.available_nano),
+        "overdraft_limit_usd": nano_to_usd_str(
+            DEFAULT_OVERDRAFT_NANO if account.overdraft_nano is None else account.overdraft_nano
+        ),
         "markup": markup,
         "tier": tier.name,
         "spend_90d_usd": nano_to_usd_str(account.spend_90d_nano),

@@ -176,3 +176,19 @@ def test_tier_recomputation_runs_on_demand(admin: AdminFunction) -> None:
     dated = admin.invoke("admin-tiers", body={"as_of": "2026-11-01"}).json()
     assert dated["window"] == ["2026-08-04", "2026-11-01"]
     assert "as_of" in _error(admin.invoke("admin-tiers", body={"as_of": "soon"}), 400, "invalid_request_error")
+
+
+def test_an_admin_sets_an_accounts_overdraft_limit_and_a_bad_amount_is_refused(admin: AdminFunction) -> None:
+    account_id = _new_account(admin)
+    assert admin.get(f"/v1/accounts/{account_id}").json()["overdraft_limit_usd"] == "0.50"
+    path = f"/v1/accounts/{account_id}/overdraft"
+    changed = admin.invoke("admin-accounts", method="PUT", path=path, body={"amount_usd": "0"})
+    assert changed.status == 200, changed.text
+    assert changed.json()["overdraft_limit_usd"] == "0.00"
+    for bad in ("-1", "1e3", "20000"):
+        response = admin.invoke("admin-accounts", method="PUT", path=path, body={"amount_usd": bad})
+        assert "amount_usd" in _error(response, 400, "invalid_request_error") or bad == "20000"
+    missing = admin.invoke(
+        "admin-accounts", method="PUT", path="/v1/accounts/acct_0000/overdraft", body={"amount_usd": "1"}
+    )
+    _error(missing, 404, "not_found_error")

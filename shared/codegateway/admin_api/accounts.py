@@ -1,4 +1,4 @@
-"""Accounts: open (starter credit), find, list, suspend, resume."""
+"""Accounts: open (starter credit), find, list, suspend, resume, overdraft limit."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, StrictStr
 
-from codegateway.accounts_admin import create_account, get_account, list_accounts, resume_account, suspend_account
+from codegateway.accounts_admin import (
+    create_account,
+    get_account,
+    list_accounts,
+    resume_account,
+    set_overdraft_limit,
+    suspend_account,
+)
 from codegateway.admin_api.context import AdminSettings, AdminStore
+from codegateway.amounts import parse_usd
 from codegateway.views import account_view, listing, parse_limit
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -44,3 +52,14 @@ def suspend(account_id: str, store: AdminStore, settings: AdminSettings) -> dict
 @router.post("/{account_id}/resume")
 def resume(account_id: str, store: AdminStore, settings: AdminSettings) -> dict[str, Any]:
     return account_view(resume_account(store, account_id), settings.tiers)
+
+
+class OverdraftLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount_usd: StrictStr
+
+
+@router.put("/{account_id}/overdraft")
+def overdraft(account_id: str, body: OverdraftLimit, store: AdminStore, settings: AdminSettings) -> dict[str, Any]:
+    limit = parse_usd(body.amount_usd, allow_zero=True)
+    return account_view(set_overdraft_limit(store, account_id, limit), settings.tiers)

@@ -1,4 +1,4 @@
-"""cgw accounts create|get|list|suspend|resume."""
+"""cgw accounts create|get|list|suspend|resume|overdraft."""
 
 from __future__ import annotations
 
@@ -6,13 +6,23 @@ from typing import Annotated
 
 import typer
 
-from codegateway.accounts_admin import create_account, get_account, list_accounts, resume_account, suspend_account
+from codegateway.accounts_admin import (
+    create_account,
+    get_account,
+    list_accounts,
+    resume_account,
+    set_overdraft_limit,
+    suspend_account,
+)
+from codegateway.amounts import parse_usd
 from codegateway.cli.context import Admin, admin_command
 from codegateway.cli.output import FormatOption, OutputFormat, print_json, print_listing, print_record
 from codegateway.records import Account
 from codegateway.views import account_view, listing
 
-accounts_app = typer.Typer(help="Accounts: open, show, list, suspend, resume.", no_args_is_help=True)
+accounts_app = typer.Typer(
+    help="Accounts: open, show, list, suspend, resume, set the overdraft limit.", no_args_is_help=True
+)
 
 ACCOUNT_COLUMNS = ("id", "email", "name", "status", "balance_usd", "available_usd", "tier", "markup", "created_at")
 AccountId = Annotated[str, typer.Argument(help="The account's id (acct_...).")]
@@ -71,3 +81,18 @@ def suspend(admin: Admin, account_id: AccountId, output: FormatOption = OutputFo
 def resume(admin: Admin, account_id: AccountId, output: FormatOption = OutputFormat.table) -> None:
     """Let a suspended account's keys work again."""
     _show(admin, resume_account(admin.store, account_id), output, f"Account {account_id}")
+
+
+@accounts_app.command()
+@admin_command
+def overdraft(
+    admin: Admin,
+    account_id: AccountId,
+    usd: Annotated[
+        str, typer.Argument(help='How far below zero the balance may go while streams finish, e.g. "0.50".')
+    ],
+    output: FormatOption = OutputFormat.table,
+) -> None:
+    """Set the account's overdraft limit (default $0.50; 0 stops every stream at zero)."""
+    limit = parse_usd(usd, "usd", allow_zero=True)
+    _show(admin, set_overdraft_limit(admin.store, account_id, limit), output, f"Account {account_id}")

@@ -31,7 +31,7 @@ class HoldGrowth:
     exchange: Exchange
     overdraft_nano: int
     extensions: int = 0
-    refused_available_nano: int | None = None
+    left_after_nano: int | None = None
     _checked_output: int = -_RECHECK_EVERY_TOKENS
     _checked_input: bool = False
     _margin_nano: int = 0
@@ -51,10 +51,11 @@ class HoldGrowth:
         self._checked_output, self._checked_input = output, capture.input_known
         usage = capture.usage_so_far()
         markup_bp = self.exchange.caller.account.markup_bp
-        if running_cost_nano(usage, message.model, markup_bp) + self._margin_nano < hold.nano:
+        running_nano = running_cost_nano(usage, message.model, markup_bp)
+        if running_nano + self._margin_nano < hold.nano:
             return True
         target = extension_target_nano(usage, message.model, markup_bp, message.max_tokens)
-        target = max(target, running_cost_nano(usage, message.model, markup_bp) + 2 * self._margin_nano)
+        target = max(target, running_nano + 2 * self._margin_nano)
         account_id = self.exchange.caller.account.account_id
         try:
             grown = await asyncio.to_thread(self.store.ledger.extend, account_id, hold, target, self.overdraft_nano)
@@ -63,7 +64,9 @@ class HoldGrowth:
             logger.warning("hold extension failed", extra={"error_type": type(error).__name__})
             grown = None
         if grown is None:
-            self.refused_available_nano = await self._available(account_id)
+            available = await self._available(account_id)
+            # What the account will have once this request is charged what it used so far.
+            self.left_after_nano = None if available is None else available + hold.nano - running_nano
             return False
         self.exchange.hold = grown
         self.extensions += 1
@@ -78,8 +81,8 @@ class HoldGrowth:
         return account.available_nano if account else None
 
     def refusal_message(self) -> str:
-        available = self.refused_available_nano
-        shown = f"${nano_to_usd_str(available)} available" if available is not None else "no balance left"
+        left = self.left_after_nano
+        shown = f"${nano_to_usd_str(left)} left" if left is not None else "no balance left"
         return (
             f"Your CodeGateway balance ran out while this answer streamed ({shown}, overdraft limit "
             f"${nano_to_usd_str(self.overdraft_nano)}). The answer was stopped here and you were charged "

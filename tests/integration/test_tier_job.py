@@ -243,3 +243,26 @@ def _raw_item(store: Store, settings: Settings, account_id: str) -> dict:
     return store.client.get_item(
         TableName=settings.accounts_table, Key={"account_id": {"S": account_id}}, ConsistentRead=True
     )["Item"]
+
+
+def test_the_sweep_corrects_an_available_balance_that_drifted_from_its_live_holds(
+    tables: tuple[Settings, Store],
+) -> None:
+    settings, store = tables
+    account_id = _new_account(store, settings)
+    store.ledger.reserve(account_id, Hold("req_live", 200_000_000, NOW_EPOCH + 600))
+    # Drift no movement can make (each is one transaction): $0.30 of the balance lost to `available`.
+    store.client.update_item(
+        TableName=settings.accounts_table,
+        Key={"account_id": {"S": account_id}},
+        UpdateExpression="SET available_nano = available_nano - :lost",
+        ExpressionAttributeValues={":lost": {"N": "300000000"}},
+    )
+
+    report = _run(store, settings)
+
+    assert (report.accounts_reconciled, report.available_drift_nano) == (1, 300_000_000)
+    account = store.accounts.get(account_id)
+    assert account is not None
+    assert (account.balance_nano, account.available_nano) == (2 * USD, 2 * USD - 200_000_000)
+    assert _run(store, settings).accounts_reconciled == 0

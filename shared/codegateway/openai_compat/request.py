@@ -24,8 +24,8 @@ from codegateway.openai_compat.messages import translate_messages
 
 # OpenAI lets max_tokens be absent (the model may use all its room); the Messages API requires it.
 # 8192 is the largest output every model in the catalog accepts (Claude Haiku 3.5's limit) and leaves
-# room for thinking on models that think by default. Admission is unaffected: it estimates output as
-# min(max_tokens, typical output) (estimate.py).
+# room for thinking on models that think by default. A streamed request's hold starts at
+# min(max_tokens, 2,048) and grows as it streams; a plain one holds all of it (estimate.py).
 DEFAULT_MAX_TOKENS = 8192
 
 # OpenAI samples temperature in 0..2, the Messages API in 0..1, both defaulting to 1. Values above 1

@@ -59,7 +59,8 @@ class Admission:
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self._store.ledger.release_hold, account_id, hold)
 
-    def hold_for(self, exchange: Exchange) -> Hold:
+    def hold_for(self, exchange: Exchange) -> tuple[Hold, int]:
+        """The first hold, and what of it the available balance itself must cover."""
         message = exchange.message
         assert message is not None and message.shape is not None
         cached = self._prompt_history.cached_tokens(exchange.caller.key.key_id, message.shape)
@@ -67,7 +68,7 @@ class Admission:
         exchange.log_fields.update(hold_prompt_tokens=estimate.prompt_tokens, hold_cached_tokens=estimate.cached_tokens)
         # The hold must outlive the longest possible request, so the sweep never frees a live one.
         lifetime_s = int(self._settings.total_timeout_s) + self._settings.hold_margin_s
-        return Hold(exchange.request_id, estimate.nano, int(self._clock()) + lifetime_s)
+        return Hold(exchange.request_id, estimate.nano, int(self._clock()) + lifetime_s), estimate.must_cover_nano
 
     def overdraft_nano(self, exchange: Exchange) -> int:
         limit = exchange.caller.account.overdraft_nano
@@ -81,9 +82,15 @@ class Admission:
         return HoldGrowth(self._store, exchange, self.overdraft_nano(exchange))
 
     async def reserve(self, exchange: Exchange) -> None:
-        hold = self.hold_for(exchange)
+        hold, must_cover_nano = self.hold_for(exchange)
         try:
-            await asyncio.to_thread(self._store.ledger.reserve, exchange.caller.account.account_id, hold)
+            await asyncio.to_thread(
+                self._store.ledger.reserve,
+                exchange.caller.account.account_id,
+                hold,
+                must_cover_nano=must_cover_nano,
+                overdraft_nano=self.overdraft_nano(exchange),
+            )
         except StoreUnavailable:
             # The write may have landed before the connection failed: undo it if it did.
             await self._release(exchange.caller.account.account_id, hold)
@@ -96,8 +103,8 @@ class Admission:
             assert exchange.message is not None
             plain = "" if exchange.message.stream else " (a plain answer holds its whole max_tokens: stream it)"
             raise InsufficientBalance(
-                f"Your CodeGateway balance cannot cover this request: it needs ${nano_to_usd_str(hold.nano)} "
-                f"held while it starts{plain}, and ${nano_to_usd_str(refused.available_nano or 0)} is available. "
+                f"Your CodeGateway balance cannot cover this request: it needs ${nano_to_usd_str(must_cover_nano)} "
+                f"available to start{plain}, and ${nano_to_usd_str(refused.available_nano or 0)} is available. "
                 "Ask your gateway administrator to top up the account (cgw topup), then retry."
             ) from None
         exchange.hold = hold

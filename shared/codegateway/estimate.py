@@ -8,6 +8,8 @@ The rule (stated in the README's money section):
 - output: a streamed answer starts with min(max_tokens, 2,048) and grows 4,096 tokens at a time
   (capped at max_tokens) while it streams; a plain answer cannot be cut, so it holds max_tokens;
 - at the account's markup, priced by the same function that bills the request.
+Admission asks that the available balance cover the prompt and the first 256 output tokens, and
+that the whole first hold fit within the overdraft limit (admission.py).
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ from codegateway.usage import Usage
 
 INITIAL_STREAM_OUTPUT_TOKENS = 2_048
 EXTENSION_OUTPUT_TOKENS = 4_096
+# What the available balance itself (not the overdraft) must cover: the prompt and a short answer.
+ADMISSION_OUTPUT_TOKENS = 256
 
 
 @dataclass(frozen=True, slots=True)
 class HoldEstimate:
     nano: int
+    # The prompt and the first ADMISSION_OUTPUT_TOKENS of output: what `available` must cover.
+    must_cover_nano: int
     prompt_tokens: int
     cached_tokens: int
     output_tokens: int
@@ -52,10 +58,13 @@ def initial_output_tokens(message: MessageRequest) -> int:
 
 def estimate_hold(message: MessageRequest, markup_bp: int, cached_tokens: int) -> HoldEstimate:
     usage = estimated_prompt_usage(message, cached_tokens)
-    usage.output_tokens = initial_output_tokens(message)
     usage.speed = "fast" if message.fast else None
+    usage.output_tokens = min(ADMISSION_OUTPUT_TOKENS, initial_output_tokens(message))
+    must_cover_nano = _billed(usage, message.model, markup_bp)
+    usage.output_tokens = initial_output_tokens(message)
     return HoldEstimate(
         nano=_billed(usage, message.model, markup_bp),
+        must_cover_nano=must_cover_nano,
         prompt_tokens=usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens,
         cached_tokens=usage.cache_read_input_tokens,
         output_tokens=usage.output_tokens,

@@ -85,3 +85,42 @@ def test_top_up_is_applied_once_per_idempotency_key(store: Store, stack_settings
         store, account_id, 5_000_000_000, idempotency_key=key, actor="ops@example.com", reason="invoice 17"
     )
     assert _money(store, account_id) == (START + 5_000_000_000, START + 5_000_000_000)
+
+
+def test_a_first_hold_may_use_the_overdraft_only_when_the_balance_covers_the_prompt(
+    store: Store, stack_settings: Settings
+) -> None:
+    account_id = new_caller(store, stack_settings).account.account_id
+    store.ledger.reserve(account_id, Hold("big", START - 100_000_000, 2_000_000_000))  # $0.10 left available
+    store.ledger.reserve(
+        account_id, Hold("next", 300_000_000, 2_000_000_000), must_cover_nano=50_000_000, overdraft_nano=500_000_000
+    )
+    assert _money(store, account_id) == (START, -200_000_000)
+    with pytest.raises(ReservationRefused):  # -$0.20 cannot cover the next prompt
+        store.ledger.reserve(
+            account_id, Hold("third", 60_000_000, 2_000_000_000), must_cover_nano=1, overdraft_nano=500_000_000
+        )
+    with pytest.raises(ReservationRefused):  # covered, but the hold would pass -$0.50
+        store.ledger.reserve(
+            account_id,
+            Hold("fourth", 400_000_000, 2_000_000_000),
+            must_cover_nano=-300_000_000,
+            overdraft_nano=500_000_000,
+        )
+
+
+def test_a_hold_grows_down_to_minus_the_overdraft_limit_and_no_further(store: Store, stack_settings: Settings) -> None:
+    account_id = new_caller(store, stack_settings).account.account_id
+    hold = Hold("req_" + secrets.token_hex(6), START, 2_000_000_000)
+    store.ledger.reserve(account_id, hold)
+    grown = store.ledger.extend(account_id, hold, START + 400_000_000, overdraft_nano=500_000_000)
+    assert grown is not None and grown.nano == START + 400_000_000
+    assert _money(store, account_id) == (START, -400_000_000)
+    # A retried growth that already applied is recognised, not applied twice.
+    assert store.ledger.extend(account_id, hold, START + 400_000_000, overdraft_nano=500_000_000) == grown
+    assert _money(store, account_id) == (START, -400_000_000)
+    assert store.ledger.extend(account_id, grown, START + 600_000_000, overdraft_nano=500_000_000) is None
+    assert _money(store, account_id) == (START, -400_000_000)
+    assert store.ledger.settle(_record(account_id, hold.request_id, START + 450_000_000), grown) is True
+    assert _money(store, account_id) == (-450_000_000, -450_000_000)
+    assert store.ledger.holds(account_id) == []

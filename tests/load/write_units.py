@@ -54,12 +54,16 @@ def _old_account_item(holds_in_flight: int) -> Item:
 
 
 def per_request(holds_in_flight: int) -> tuple[int, int]:
-    record = UsageRecord(ACCOUNT.account_id, REQUEST_ID, ACCOUNT.created_at, "0" * 16, "claude-opus-5-5", 200, "completed",
-                         12_000, 800, 0, 0, 0, 150_000, 0, None, 10**8, 15_000, 10**8, 3_000, 150, 1, True, None,
-                         "0" * 36, "msg_" + "0" * 24)  # fmt: skip
+    record = UsageRecord(
+        account_id=ACCOUNT.account_id, request_id=REQUEST_ID, created_at=ACCOUNT.created_at, key_id="0" * 16,
+        model="claude-opus-5-5", status=200, ended="completed", input_tokens=12_000, output_tokens=800,
+        cache_read_input_tokens=150_000, base_nano=10**8, markup_bp=15_000, billed_nano=10**8, duration_ms=3_000,
+        ttfb_ms=150, attempts=1, stream=True, session_id="0" * 36, upstream_request_id="msg_" + "0" * 24,
+    )  # fmt: skip
     usage = usage_to_item(record, 1_800_000_000)
-    rollup: Item = {name: {"N": "123456789012"} for name in ("requests", "billed_nano", "base_nano", "input_tokens",
-                    "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "expires_at")}  # fmt: skip
+    counters = ("requests", "billed_nano", "base_nano", "input_tokens", "output_tokens",
+                "cache_creation_input_tokens", "cache_read_input_tokens", "expires_at")  # fmt: skip
+    rollup: Item = {name: {"N": "123456789012"} for name in counters}
     rollup.update(account_id={"S": ACCOUNT.account_id}, sk={"S": "DAY#2026-12-01"})
     old_account = _old_account_item(holds_in_flight)
     before = wcu(old_account, False) + wcu(usage, True) + wcu(old_account, True) + wcu(rollup, True)

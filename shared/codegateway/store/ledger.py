@@ -65,9 +65,13 @@ class Ledger:
         self._usage = usage_table
         self._retention_days = retention_days
 
-    def reserve(self, account_id: str, hold: Hold) -> None:
-        """Hold `hold.nano` if the available balance covers it; else ReservationRefused. A retry of a
-        reservation that already applied finds its hold item and changes nothing."""
+    def reserve(
+        self, account_id: str, hold: Hold, *, must_cover_nano: int | None = None, overdraft_nano: int = 0
+    ) -> None:
+        """Hold `hold.nano` if the available balance covers `must_cover_nano` (default: the whole hold)
+        and stays at or above minus `overdraft_nano` once the hold is taken; else ReservationRefused.
+        A retry of a reservation that already applied finds its hold item and changes nothing."""
+        cover = hold.nano if must_cover_nano is None else must_cover_nano
         try:
             self._transact(
                 [
@@ -83,9 +87,15 @@ class Ledger:
                             "TableName": self._accounts,
                             "Key": {"account_id": s(account_id)},
                             "UpdateExpression": "SET available_nano = available_nano - :nano",
-                            "ConditionExpression": "available_nano >= :nano AND #status = :active",
+                            "ConditionExpression": "available_nano >= :cover AND available_nano >= :least "
+                            "AND #status = :active",
                             "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {":nano": n(hold.nano), ":active": s(ACTIVE)},
+                            "ExpressionAttributeValues": {
+                                ":nano": n(hold.nano),
+                                ":cover": n(cover),
+                                ":least": n(hold.nano - overdraft_nano),
+                                ":active": s(ACTIVE),
+                            },
                         }
                     },
                 ]

@@ -124,3 +124,16 @@ def test_a_hold_grows_down_to_minus_the_overdraft_limit_and_no_further(store: St
     assert store.ledger.settle(_record(account_id, hold.request_id, START + 450_000_000), grown) is True
     assert _money(store, account_id) == (-450_000_000, -450_000_000)
     assert store.ledger.holds(account_id) == []
+
+
+def test_a_settlement_that_missed_a_growth_settles_against_the_hold_as_it_is(
+    store: Store, stack_settings: Settings
+) -> None:
+    account_id = new_caller(store, stack_settings).account.account_id
+    known = Hold("req_" + secrets.token_hex(6), 100_000_000, 2_000_000_000)
+    store.ledger.reserve(account_id, known)
+    # The growth applied, but its answer was lost: the request still knows the smaller hold.
+    assert store.ledger.extend(account_id, known, 300_000_000, overdraft_nano=0) is not None
+    assert store.ledger.settle(_record(account_id, known.request_id, 250_000_000), known) is True
+    assert _money(store, account_id) == (START - 250_000_000, START - 250_000_000)
+    assert store.ledger.holds(account_id) == []

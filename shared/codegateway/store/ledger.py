@@ -160,7 +160,7 @@ class Ledger:
             raise
         return grown
 
-    def settle(self, record: UsageRecord, hold: Hold) -> bool:
+    def settle(self, record: UsageRecord, hold: Hold | None) -> bool:
         """Write the usage record, charge the account (replacing the hold) and add to the daily rollup,
         all in one transaction. False if this request id was already settled (nothing changes)."""
         usage_put = {
@@ -171,32 +171,35 @@ class Ledger:
             }
         }
         rollup = {"Update": self._rollup_update(record)}
-        hold_delete = {
+        for _ in range(_CONFLICT_ATTEMPTS):
+            items = [usage_put, self._charge(record, hold.nano if hold else 0), rollup]
+            if hold is not None:
+                items.insert(1, self._hold_delete(record.account_id, hold))
+            try:
+                self._transact(items)
+                return True
+            except ClientError as error:
+                reasons = _cancellation_codes(error)
+                if reasons[:1] == ["ConditionalCheckFailed"]:
+                    return False  # settled before: a repeated settlement changes nothing
+                if hold is None or reasons[1:2] != ["ConditionalCheckFailed"]:
+                    raise
+            # The hold is not what this request knew: a growth whose answer was lost left it larger, or
+            # the expiry sweep released it (the request outlived every limit). Settle against what is
+            # there; with no hold, charge the balance directly, so the record and the charge still go
+            # together.
+            hold = get_hold(self._client, self._usage, record.account_id, hold.request_id)
+        raise AssertionError("the hold changed under every settlement attempt")
+
+    def _hold_delete(self, account_id: str, hold: Hold) -> dict[str, Any]:
+        return {
             "Delete": {
                 "TableName": self._usage,
-                "Key": hold_key(record.account_id, hold.request_id),
+                "Key": hold_key(account_id, hold.request_id),
                 "ConditionExpression": "nano = :nano",
                 "ExpressionAttributeValues": {":nano": n(hold.nano)},
             }
         }
-        try:
-            self._transact([usage_put, hold_delete, self._charge(record, hold.nano), rollup])
-            return True
-        except ClientError as error:
-            reasons = _cancellation_codes(error)
-            if reasons[:1] == ["ConditionalCheckFailed"]:
-                return False  # settled before: a repeated settlement changes nothing
-            if reasons[1:2] != ["ConditionalCheckFailed"]:
-                raise
-        # The hold is gone: the expiry sweep released it (the request outlived every limit). Charge
-        # the balance directly, so the record and the charge still go together.
-        try:
-            self._transact([usage_put, self._charge(record, 0), rollup])
-        except ClientError as error:
-            if _cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-                return False
-            raise
-        return True
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
         _with_conflict_retries(self._client.transact_write_items, TransactItems=items)
@@ -222,14 +225,7 @@ class Ledger:
         try:
             self._transact(
                 [
-                    {
-                        "Delete": {
-                            "TableName": self._usage,
-                            "Key": hold_key(account_id, hold.request_id),
-                            "ConditionExpression": "nano = :nano",
-                            "ExpressionAttributeValues": {":nano": n(hold.nano)},
-                        }
-                    },
+                    self._hold_delete(account_id, hold),
                     {
                         "Update": {
                             "TableName": self._accounts,

@@ -103,6 +103,18 @@ class StoreUnavailable(GatewayError):
     default_message = "The gateway cannot reach its key store right now; the request was not sent. Retry shortly."
 
 
+class StoreThrottled(StoreUnavailable):
+    """DynamoDB kept throttling (past the store's backoff). Nothing was written, so the client may
+    retry as told; a StoreUnavailable subclass, so every fail-closed path treats it the same."""
+
+    error_type = "overloaded_error"
+    default_message = "The gateway's database is throttling requests right now. Retry after the retry-after interval."
+
+    def __init__(self, message: str | None = None, *, retry_after_s: int = 1) -> None:
+        super().__init__(message, headers={"retry-after": str(retry_after_s)})
+        self.retry_after_s = retry_after_s
+
+
 class UpstreamFailure(GatewayError):
     """The upstream could not be used; `attempts` says how many tries it took to give up."""
 

@@ -2,7 +2,9 @@
 
 A key is `sk-cg-<key_id>_<secret>`: key_id is 16 hex characters (the DynamoDB partition key, so a
 lookup is one GetItem), secret is 32 random bytes in URL-safe base64 (43 characters). The whole key
-is bcrypt-hashed; at 65 bytes it sits under bcrypt's 72-byte input limit.
+is bcrypt-hashed; at 66 bytes it sits under bcrypt's 72-byte input limit. A presented key of any
+other length is refused here, before any lookup: bcrypt 5 raises on input over 72 bytes (which
+would surface as a 500), and no key this gateway ever issued has another length.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import bcrypt
 
 KEY_PREFIX = "sk-cg-"
 SECRET_BYTES = 32
-_KEY_RE = re.compile(r"^sk-cg-([0-9a-f]{16})_([A-Za-z0-9_-]{43,})$")
+SECRET_CHARS = 43  # token_urlsafe(32): 32 bytes in unpadded URL-safe base64
+BCRYPT_MAX_INPUT_BYTES = 72
+_KEY_RE = re.compile(rf"^sk-cg-([0-9a-f]{{16}})_([A-Za-z0-9_-]{{{SECRET_CHARS}}})$")
+_KEY_CHARS = len(KEY_PREFIX) + 16 + 1 + SECRET_CHARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +39,7 @@ def generate_key() -> PresentedKey:
 
 def parse_key(text: str | None) -> PresentedKey | None:
     """The key's id if `text` has the key format, else None. Says nothing about validity."""
-    if not text or len(text) > 128:
+    if not text or len(text) != _KEY_CHARS:
         return None
     match = _KEY_RE.match(text)
     return PresentedKey(match.group(1), text) if match else None
@@ -77,6 +82,8 @@ class VerifiedKeyCache:
         known = self._digests.get(slot)
         if known is not None:
             return hmac.compare_digest(known, digest)
+        if len(key.plaintext.encode()) > BCRYPT_MAX_INPUT_BYTES:
+            return False  # bcrypt 5 raises past 72 bytes; such a key was never issued
         self.bcrypt_checks += 1
         if not bcrypt.checkpw(key.plaintext.encode(), stored_hash.encode()):
             return False

@@ -11,7 +11,7 @@ from codegateway.errors import Conflict, InvalidRequest, PermissionDenied
 from codegateway.keys import generate_key, hash_key
 from codegateway.records import ApiKeyRecord
 from codegateway.settings import Settings
-from codegateway.store import Store
+from codegateway.store import KeyLimitReached, Store
 
 MAX_KEY_NAME_CHARS = 100
 MAX_RPM_LIMIT = 1_000_000
@@ -34,9 +34,16 @@ class RotatedKey:
 
 
 def create_key(
-    store: Store, settings: Settings, account_id: str, name: str = "", rpm_limit: int | None = None
+    store: Store,
+    settings: Settings,
+    account_id: str,
+    name: str = "",
+    rpm_limit: int | None = None,
+    *,
+    active_limit: int | None = None,
 ) -> IssuedKey:
-    """Write a new key for an account the caller already knows exists (no checks: see issue_key)."""
+    """Write a new key for an account the caller already knows exists (no checks: see issue_key).
+    With `active_limit`, the write itself refuses (KeyLimitReached) past that many live keys."""
     presented = generate_key()
     record = ApiKeyRecord(
         key_id=presented.key_id,
@@ -46,7 +53,7 @@ def create_key(
         created_at=now_iso(),
         rpm_limit=rpm_limit,
     )
-    store.api_keys.put_new(record)
+    store.api_keys.put_new(record, active_limit=active_limit)
     return IssuedKey(record=record, plaintext=presented.plaintext)
 
 
@@ -64,14 +71,22 @@ def issue_key(
 
 def issue_own_key(store: Store, settings: Settings, caller_key: ApiKeyRecord, *, name: str = "") -> IssuedKey:
     """A key holder's new key: it carries the RPM cap of the key that made it, so no holder can
-    mint a key with more room than their own."""
-    active = [record for record in store.api_keys.list_for_account(caller_key.account_id) if not record.is_revoked]
-    if len(active) >= SELF_SERVICE_ACTIVE_KEY_LIMIT:
-        raise PermissionDenied(
-            f"This account already has {len(active)} active keys (the self-service limit is "
-            f"{SELF_SERVICE_ACTIVE_KEY_LIMIT}). Revoke one first, or ask your gateway administrator."
+    mint a key with more room than their own. At most SELF_SERVICE_ACTIVE_KEY_LIMIT live keys per
+    account, enforced by the key write itself (a condition on the account's key count)."""
+    try:
+        return create_key(
+            store,
+            settings,
+            caller_key.account_id,
+            _checked_name(name),
+            caller_key.rpm_limit,
+            active_limit=SELF_SERVICE_ACTIVE_KEY_LIMIT,
         )
-    return create_key(store, settings, caller_key.account_id, _checked_name(name), caller_key.rpm_limit)
+    except KeyLimitReached as reached:
+        raise PermissionDenied(
+            f"This account already has {reached.active} active keys (the self-service limit is "
+            f"{SELF_SERVICE_ACTIVE_KEY_LIMIT}). Revoke one first, or ask your gateway administrator."
+        ) from None
 
 
 def list_keys(store: Store, account_id: str) -> list[ApiKeyRecord]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
@@ -20,6 +21,11 @@ from codegateway.views import USAGE_COLUMNS, usage_row
 CSV_PAGE_MAX_ROWS = 10_000
 SUMMARY_MAX_DAYS = 400
 SUMMARY_DEFAULT_DAYS = 30
+
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection"); a
+# session id is caller-chosen text, so an export could carry `=HYPERLINK(...)` to an admin's desktop.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 def usage_page(
@@ -89,8 +95,16 @@ def usage_csv(records: Iterable[UsageRecord]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=USAGE_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for record in records:
-        writer.writerow(usage_row(record))
+        writer.writerow({column: spreadsheet_safe(value) for column, value in usage_row(record).items()})
     return buffer.getvalue()
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a string that would start a formula gets a leading
+    `'` (the quote Excel and Sheets hide), unless it is a plain number such as a negative amount."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS) and not _NUMBER_RE.match(value):
+        return "'" + value
+    return value
 
 
 def summary_days(since: str | None, until: str | None, today: date | None = None) -> tuple[str, str]:

@@ -64,6 +64,27 @@ def test_wrong_secret_for_a_real_key_id_is_the_same_401(stack: RunningStack) -> 
     assert upstream_saw == []
 
 
+@pytest.mark.parametrize("secret_chars", [44, 60, 200, 1024 * 1024], ids=["44", "past-bcrypt-72", "200", "1mb"])
+def test_a_real_key_id_with_a_secret_of_the_wrong_length_is_a_401_never_a_5xx(
+    stack: RunningStack, store: Store, stack_settings: Settings, secret_chars: int
+) -> None:
+    # A fresh key, so the first try is cold (nothing remembered); the second comes after the real key warmed it.
+    caller = new_caller(store, stack_settings)
+    forged = caller.api_key.split("_")[0] + "_" + "D" * secret_chars
+    for _ in ("cold", "warm"):
+        response, upstream_saw = _post(stack, GOOD_BODY, {"x-api-key": forged})
+        assert _assert_error(response, 401, "authentication_error") == AUTH_MESSAGE
+        assert upstream_saw == []
+        assert _post(stack, GOOD_BODY, {"x-api-key": caller.api_key})[0].status_code == 200
+
+
+def test_a_trailing_slash_is_a_404_and_never_a_redirect(stack: RunningStack) -> None:
+    for path in ("/v1/messages/", "/v1/messages/count_tokens/"):
+        response = httpx.post(f"{stack.base_url}{path}", content=GOOD_BODY, headers={"x-api-key": stack.api_key})
+        assert "location" not in response.headers
+        _assert_error(response, 404, "not_found_error")
+
+
 def test_revoked_key_is_refused_within_one_second(stack: RunningStack, store: Store, stack_settings: Settings) -> None:
     caller = new_caller(store, stack_settings)
     headers = {"x-api-key": caller.api_key}

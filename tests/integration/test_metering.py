@@ -251,6 +251,24 @@ def test_claude_code_session_id_is_recorded(stack: RunningStack, store: Store, s
     assert _usage(stack, caller)["data"][0]["session_id"] == session
 
 
+@pytest.mark.parametrize(
+    "session", ['=HYPERLINK("http://x","y")', "x" * 129, "not an id"], ids=["formula", "too-long", "spaces"]
+)
+def test_a_session_id_that_is_not_an_id_is_not_stored_but_the_request_is_billed(
+    stack: RunningStack, store: Store, stack_settings: Settings, session: str
+) -> None:
+    caller = new_caller(store, stack_settings)
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages",
+        content=message_body(),
+        headers={"x-api-key": caller.api_key, "x-claude-code-session-id": session},
+    )
+    assert response.status_code == 200
+    (row,) = _usage(stack, caller)["data"]
+    assert row["session_id"] is None
+    assert row["cost_usd"] != "0.00"
+
+
 def test_usage_is_newest_first_paginated_and_filtered(
     stack: RunningStack, store: Store, stack_settings: Settings
 ) -> None:

@@ -3,9 +3,11 @@ own account, and cannot see or touch another account's keys (those answer 404, l
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 
-from codegateway.keys_admin import SELF_SERVICE_ACTIVE_KEY_LIMIT
+from codegateway.keys_admin import SELF_SERVICE_ACTIVE_KEY_LIMIT, create_key, issue_key
 from codegateway.settings import Settings
 from codegateway.store import Store
 from tests.support.accounts import new_caller
@@ -104,6 +106,65 @@ def test_self_service_keys_are_capped_per_account(stack: RunningStack, store: St
         assert _call(stack, "POST", "/v1/account/keys", caller.api_key).status_code == 201
     refused = _call(stack, "POST", "/v1/account/keys", caller.api_key)
     assert refused.status_code == 403 and "Revoke one first" in refused.json()["error"]["message"]
+
+
+def _active_keys(store: Store, account_id: str) -> int:
+    return sum(1 for record in store.api_keys.list_for_account(account_id) if not record.is_revoked)
+
+
+def test_thirty_concurrent_key_creations_leave_at_most_twenty_active_keys(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    caller = new_caller(store, stack_settings)  # its own key is the first of the twenty
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = list(pool.map(lambda _: _call(stack, "POST", "/v1/account/keys", caller.api_key), range(30)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] * (SELF_SERVICE_ACTIVE_KEY_LIMIT - 1) + [403] * (30 - SELF_SERVICE_ACTIVE_KEY_LIMIT + 1)
+    assert _active_keys(store, caller.account.account_id) == SELF_SERVICE_ACTIVE_KEY_LIMIT
+    assert store.api_keys.active_count(caller.account.account_id) == SELF_SERVICE_ACTIVE_KEY_LIMIT
+
+
+def test_a_revoked_key_frees_its_place_under_the_limit(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    caller = new_caller(store, stack_settings)
+    made = [_call(stack, "POST", "/v1/account/keys", caller.api_key).json() for _ in range(19)]
+    assert _call(stack, "POST", "/v1/account/keys", caller.api_key).status_code == 403
+    assert _call(stack, "POST", f"/v1/account/keys/{made[0]['id']}/revoke", caller.api_key).status_code == 200
+    # Revoking it again changes nothing: the count goes down once per key.
+    assert _call(stack, "POST", f"/v1/account/keys/{made[0]['id']}/revoke", caller.api_key).status_code == 409
+    assert _call(stack, "POST", "/v1/account/keys", caller.api_key).status_code == 201
+    assert _call(stack, "POST", "/v1/account/keys", caller.api_key).status_code == 403
+    # A rotation issues one and revokes one: the count stays at the limit, and rotating still works.
+    assert _call(stack, "POST", f"/v1/account/keys/{made[1]['id']}/rotate", caller.api_key).status_code == 201
+    assert store.api_keys.active_count(caller.account.account_id) == _active_keys(store, caller.account.account_id)
+    assert _active_keys(store, caller.account.account_id) == SELF_SERVICE_ACTIVE_KEY_LIMIT
+
+
+def test_keys_an_admin_issued_count_against_the_self_service_limit(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    caller = new_caller(store, stack_settings)
+    for _ in range(SELF_SERVICE_ACTIVE_KEY_LIMIT):  # an admin may go past it...
+        issue_key(store, stack_settings, caller.account.account_id, name="ci")
+    refused = _call(stack, "POST", "/v1/account/keys", caller.api_key)  # ...a holder then may not
+    assert refused.status_code == 403
+    assert f"already has {SELF_SERVICE_ACTIVE_KEY_LIMIT + 1} active keys" in refused.json()["error"]["message"]
+
+
+def test_an_account_from_before_the_key_count_gets_it_from_its_listing(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    caller = new_caller(store, stack_settings)
+    for _ in range(4):
+        create_key(store, stack_settings, caller.account.account_id)
+    # As if these five keys were written before the count existed.
+    store.client.delete_item(
+        TableName=stack_settings.api_keys_table, Key={"key_id": {"S": f"active-keys#{caller.account.account_id}"}}
+    )
+    assert store.api_keys.active_count(caller.account.account_id) is None
+    assert _call(stack, "POST", "/v1/account/keys", caller.api_key).status_code == 201
+    assert store.api_keys.active_count(caller.account.account_id) == 6
 
 
 def test_a_suspended_account_cannot_manage_its_keys(

@@ -8,7 +8,7 @@ import pytest
 
 from codegateway.auth import Authenticator
 from codegateway.errors import AccountSuspended, AuthenticationFailed
-from codegateway.keys import VerifiedKeyCache, generate_key, hash_key, key_from_headers, parse_key, redact
+from codegateway.keys import PresentedKey, VerifiedKeyCache, generate_key, hash_key, key_from_headers, parse_key, redact
 from codegateway.records import Account, ApiKeyRecord
 from tests.support.fakes import memory_store, revoke
 
@@ -17,7 +17,7 @@ def test_generated_keys_have_the_documented_format_and_fit_bcrypt() -> None:
     key = generate_key()
     assert key.plaintext.startswith("sk-cg-" + key.key_id + "_")
     secret = key.plaintext.split("_", 1)[1]
-    assert len(secret) >= 43  # 32 random bytes, URL-safe base64
+    assert len(secret) == 43  # 32 random bytes, URL-safe base64
     assert len(key.plaintext.encode()) <= 72  # bcrypt reads at most 72 bytes
     assert parse_key(key.plaintext) == key
     assert generate_key().plaintext != key.plaintext
@@ -32,7 +32,12 @@ def test_generated_keys_have_the_documented_format_and_fit_bcrypt() -> None:
         "sk-cg-XYZ_" + "a" * 43,
         "sk-cg-0123456789abcdef_short",
         "sk-cg-0123456789abcdef_" + "a" * 200,
+        "sk-cg-0123456789abcdef_" + "a" * 42,
+        "sk-cg-0123456789abcdef_" + "a" * 44,
+        "sk-cg-0123456789abcdef_" + "a" * 60,  # 83 bytes: past bcrypt's 72
+        "sk-cg-0123456789abcdef_" + "a" * (1024 * 1024),
     ],
+    ids=["none", "empty", "anthropic", "bad-id", "short", "long", "secret-42", "secret-44", "past-bcrypt", "1mb"],
 )
 def test_malformed_keys_do_not_parse(text: str | None) -> None:
     assert parse_key(text) is None
@@ -149,3 +154,24 @@ def test_suspended_account_is_a_403_not_a_401() -> None:
     auth = Authenticator(store, VerifiedKeyCache(), refresh_after_s=0.0, max_age_s=0.0)
     with pytest.raises(AccountSuspended):
         asyncio.run(auth.authenticate(plaintext, None))
+
+
+@pytest.mark.parametrize("extra", [1, 7, 30, 1024 * 1024])
+def test_a_real_key_id_with_a_secret_of_the_wrong_length_is_the_same_401_cold_or_warm(extra: int) -> None:
+    account, record, plaintext = _fixture()
+    verified = VerifiedKeyCache()
+    auth = Authenticator(memory_store(account, record), verified, refresh_after_s=0.0, max_age_s=0.0)
+    too_long = plaintext + "A" * extra
+    with pytest.raises(AuthenticationFailed):  # cold: nothing remembered for this key id
+        asyncio.run(auth.authenticate(too_long, None))
+    asyncio.run(auth.authenticate(plaintext, None))
+    with pytest.raises(AuthenticationFailed):  # warm: the real key was just accepted
+        asyncio.run(auth.authenticate(None, f"Bearer {too_long}"))
+
+
+def test_the_verification_cache_refuses_input_bcrypt_cannot_take_instead_of_raising() -> None:
+    _account, record, plaintext = _fixture()
+    verified = VerifiedKeyCache()
+
+    assert verified.check(PresentedKey(record.key_id, plaintext + "x" * 10), record.key_hash) is False
+    assert verified.bcrypt_checks == 0

@@ -33,6 +33,28 @@ def test_csv_has_the_usage_columns_and_exact_money() -> None:
     assert rows[0]["error_type"] == "" and rows[0]["stream"] == "True"
 
 
+@pytest.mark.parametrize(
+    "session_id",
+    ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"],
+    ids=["equals", "plus", "minus", "at", "tab", "cr"],
+)
+def test_a_session_id_that_looks_like_a_formula_exports_as_text(session_id: str) -> None:
+    text = usage_csv([_record("req_a", 1, session_id=session_id)])
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["session_id"] == "'" + session_id
+    for row_cells in csv.reader(io.StringIO(text)):
+        for cell in row_cells:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_numbers_that_start_with_a_sign_stay_numbers_in_the_export() -> None:
+    text = usage_csv([_record("req_a", -1_500_000_000, session_id="-12.5")])
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["cost_usd"] == "-1.50"
+    assert row["session_id"] == "-12.5"
+    assert row["request_id"] == "req_a"
+
+
 def test_an_empty_export_is_just_the_header() -> None:
     assert usage_csv([]) == ",".join(USAGE_COLUMNS) + "\r\n"
 

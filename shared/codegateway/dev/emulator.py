@@ -1,7 +1,8 @@
 """The bundled upstream emulator: a Messages API stand-in for the local stack and the tests.
 
-Streams and plain bodies with every event type in order, usage with cache classes, pings, and
-fault knobs (see emulator_script). It records what reached it (GET /_emulator/requests), so
+Streams and plain bodies with every event type in order, usage with cache classes computed by a
+prompt cache model (prompt_cache: `cache_control` breakpoints write, later requests read within the
+TTL), pings, and fault knobs (see emulator_script). It records what reached it (GET /_emulator/requests), so
 tests can check which key, headers and query the gateway sent and how many attempts it made.
 """
 
@@ -12,7 +13,7 @@ import hashlib
 import hmac
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -25,11 +26,11 @@ from codegateway.dev.emulator_script import (
     Knobs,
     compose_answer,
     error_body,
-    estimate_input_tokens,
     message_json,
     stream_events,
     validate,
 )
+from codegateway.dev.prompt_cache import PromptCache, count_input_tokens
 
 
 class EmulatedReset(Exception):
@@ -37,9 +38,10 @@ class EmulatedReset(Exception):
 
 
 class EmulatorState:
-    def __init__(self, api_key: str | None, defaults: Knobs) -> None:
+    def __init__(self, api_key: str | None, defaults: Knobs, clock: Callable[[], float] = time.monotonic) -> None:
         self.api_key = api_key
         self.defaults = defaults
+        self.prompt_cache = PromptCache(clock)
         self.requests: deque[dict[str, Any]] = deque(maxlen=5000)
         self.attempts: Counter[str] = Counter()
 
@@ -60,8 +62,16 @@ class EmulatorState:
     def authorised(self, request: Request) -> bool:
         if not self.api_key:
             return True
-        presented = request.headers.get("x-api-key") or request.headers.get("authorization", "")[7:]
-        return hmac.compare_digest(presented.encode(), self.api_key.encode())
+        return hmac.compare_digest(_presented_key(request).encode(), self.api_key.encode())
+
+
+def _presented_key(request: Request) -> str:
+    return request.headers.get("x-api-key") or request.headers.get("authorization", "")[7:]
+
+
+def cache_scope(request: Request, model: str) -> str:
+    """Caches are per organisation and model upstream; the presented key stands for the organisation."""
+    return f"{hashlib.sha256(_presented_key(request).encode()).hexdigest()}:{model}"
 
 
 def _error(status: int, message: str | None = None) -> Response:
@@ -98,7 +108,8 @@ async def messages(request: Request) -> Response:
     if isinstance(admitted, Response):
         return admitted
     payload, knobs = admitted
-    answer = compose_answer(payload, knobs)
+    state: EmulatorState = request.app.state.emulator
+    answer = compose_answer(payload, knobs, state.prompt_cache.use(payload, cache_scope(request, payload["model"])))
     headers = {
         "request-id": "req_emu_" + answer.message_id[-12:],
         "anthropic-ratelimit-requests-limit": "4000",
@@ -126,7 +137,7 @@ async def count_tokens(request: Request) -> Response:
     if isinstance(admitted, Response):
         return admitted
     payload, _ = admitted
-    return JSONResponse({"input_tokens": estimate_input_tokens(payload)})
+    return JSONResponse({"input_tokens": count_input_tokens(payload)})
 
 
 async def models(request: Request) -> Response:
@@ -159,7 +170,9 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "emulator": True})
 
 
-def create_emulator(api_key: str | None = None, defaults: Knobs | None = None) -> Starlette:
+def create_emulator(
+    api_key: str | None = None, defaults: Knobs | None = None, clock: Callable[[], float] = time.monotonic
+) -> Starlette:
     app = Starlette(
         routes=[
             Route("/healthz", health, methods=["GET", "HEAD"]),
@@ -170,5 +183,5 @@ def create_emulator(api_key: str | None = None, defaults: Knobs | None = None) -
             Route("/_emulator/requests", forget_requests, methods=["DELETE"]),
         ]
     )
-    app.state.emulator = EmulatorState(api_key, defaults or Knobs())
+    app.state.emulator = EmulatorState(api_key, defaults or Knobs(), clock)
     return app

@@ -11,6 +11,11 @@ Knobs are request headers, so a test sets them per request and the gateway forwa
   x-emulator-reset-after-events: N  drop the connection after N events
   x-emulator-usage: input=1000,output=500,cache_write_5m=2000,cache_write_1h=0,cache_read=10000,
                     web_search=1,speed=fast
+                                    usage counts to report: each one given replaces what the prompt
+                                    cache model (prompt_cache.py) computed; the others stay computed
+  x-emulator-thinking-tokens: N     open with a thinking block of N output tokens whose
+                                    thinking_delta text is empty, as current Opus/Fable models
+                                    stream by default (display omitted): output_tokens counts them
   x-emulator-text: TEXT             the answer's text
   x-emulator-deltas: N              split the text into N content_block_delta events
   x-emulator-tool-call: JSON        answer with a tool_use block {"name": ..., "input": {...}}
@@ -24,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from codegateway.dev.prompt_cache import CacheUsage, count_input_tokens, too_many_breakpoints
 
 DEFAULT_TEXT = "Hello from the CodeGateway emulator."
 ERROR_TYPES = {
@@ -56,6 +63,7 @@ class Knobs:
     text: str = DEFAULT_TEXT
     deltas: int = 3
     tool_call: dict[str, Any] | None = None
+    thinking_tokens: int = 0
 
     @classmethod
     def from_headers(cls, headers: dict[str, str], defaults: Knobs | None = None) -> Knobs:
@@ -82,6 +90,8 @@ class Knobs:
             knobs.reset_after_events = int(value)
         if (value := number("deltas")) is not None:
             knobs.deltas = max(1, int(value))
+        if (value := number("thinking-tokens")) is not None:
+            knobs.thinking_tokens = max(0, int(value))
         if "x-emulator-usage" in headers:
             knobs.usage = parse_usage_knob(headers["x-emulator-usage"])
         if "x-emulator-text" in headers:
@@ -105,12 +115,6 @@ def error_body(status: int, message: str | None = None) -> bytes:
     return orjson.dumps({"type": "error", "error": {"type": error_type, "message": text}})
 
 
-def estimate_input_tokens(payload: dict[str, Any]) -> int:
-    # Deterministic stand-in for a tokenizer: about four bytes of prompt JSON per token.
-    prompt = {key: payload.get(key) for key in ("system", "messages", "tools") if key in payload}
-    return max(1, math.ceil(len(orjson.dumps(prompt)) / 4))
-
-
 def validate(payload: Any, *, count_only: bool = False) -> str | None:
     """An Anthropic-style invalid_request_error message, or None when the request is acceptable."""
     if not isinstance(payload, dict):
@@ -121,7 +125,7 @@ def validate(payload: Any, *, count_only: bool = False) -> str | None:
         return "messages: Field required"
     if not count_only and not isinstance(payload.get("max_tokens"), int):
         return "max_tokens: Field required"
-    return None
+    return too_many_breakpoints(payload)
 
 
 @dataclass
@@ -136,18 +140,31 @@ class Answer:
     usage: dict[str, Any]
 
 
-def compose_answer(payload: dict[str, Any], knobs: Knobs) -> Answer:
+def compose_answer(payload: dict[str, Any], knobs: Knobs, cache: CacheUsage | None = None) -> Answer:
+    """The answer to `payload`; `cache` is what the prompt cache model read and wrote for it (None:
+    nothing cached, the whole prompt is input)."""
     text = knobs.text
     stop_reason, stop_sequence = "end_turn", None
     for sequence in payload.get("stop_sequences") or []:
         if isinstance(sequence, str) and sequence and sequence in text:
             text, stop_reason, stop_sequence = text[: text.index(sequence)], "stop_sequence", sequence
             break
-    output_tokens = max(1, math.ceil(len(text) / 4))
     max_tokens = payload.get("max_tokens")
-    if isinstance(max_tokens, int) and output_tokens > max_tokens:
-        text, output_tokens, stop_reason = text[: max_tokens * 4], max_tokens, "max_tokens"
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    budget = max_tokens if isinstance(max_tokens, int) else None
+    thinking_tokens = min(knobs.thinking_tokens, budget) if budget is not None else knobs.thinking_tokens
+    blocks: list[dict[str, Any]] = []
+    if thinking_tokens:
+        blocks.append({"type": "thinking", "thinking": "", "signature": "emu_sig_" + secrets.token_hex(16)})
+    text_budget = None if budget is None else budget - thinking_tokens
+    output_tokens = thinking_tokens
+    if text_budget is None or text_budget > 0:
+        text_tokens = max(1, math.ceil(len(text) / 4))
+        if text_budget is not None and text_tokens > text_budget:
+            text, text_tokens, stop_reason = text[: text_budget * 4], text_budget, "max_tokens"
+        blocks.append({"type": "text", "text": text})
+        output_tokens += text_tokens
+    else:
+        stop_reason = "max_tokens"  # the whole budget went on thinking
     if knobs.tool_call is not None:
         blocks.append(
             {
@@ -158,13 +175,14 @@ def compose_answer(payload: dict[str, Any], knobs: Knobs) -> Answer:
             }
         )
         stop_reason, stop_sequence = "tool_use", None
+    cache = cache or CacheUsage(input_tokens=count_input_tokens(payload))
     knob = knobs.usage
-    write_5m = knob.get("cache_write_5m", 0)
-    write_1h = knob.get("cache_write_1h", 0)
+    write_5m = knob.get("cache_write_5m", cache.ephemeral_5m_input_tokens)
+    write_1h = knob.get("cache_write_1h", cache.ephemeral_1h_input_tokens)
     usage: dict[str, Any] = {
-        "input_tokens": knob.get("input", estimate_input_tokens(payload)),
+        "input_tokens": knob.get("input", cache.input_tokens),
         "cache_creation_input_tokens": write_5m + write_1h,
-        "cache_read_input_tokens": knob.get("cache_read", 0),
+        "cache_read_input_tokens": knob.get("cache_read", cache.cache_read_input_tokens),
         "cache_creation": {"ephemeral_5m_input_tokens": write_5m, "ephemeral_1h_input_tokens": write_1h},
         "output_tokens": knob.get("output", output_tokens),
         "service_tier": "standard",
@@ -193,6 +211,14 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
+def _block_start(index: int, block: dict[str, Any]) -> bytes:
+    return _event("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+
+
+def _block_delta(index: int, delta: dict[str, Any]) -> bytes:
+    return _event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+
+
 def stream_events(answer: Answer, deltas: int) -> list[bytes]:
     """Every event of a Messages stream, in the API's order."""
     start_usage = {**answer.usage, "output_tokens": 1}
@@ -209,50 +235,20 @@ def stream_events(answer: Answer, deltas: int) -> list[bytes]:
     ]
     for index, block in enumerate(answer.blocks):
         if block["type"] == "text":
-            events.append(
-                _event(
-                    "content_block_start",
-                    {
-                        "type": "content_block_start",
-                        "index": index,
-                        "content_block": {"type": "text", "text": ""},
-                    },
-                )
-            )
+            events.append(_block_start(index, {"type": "text", "text": ""}))
             size = max(1, math.ceil(len(block["text"]) / deltas))
             for offset in range(0, max(len(block["text"]), 1), size):
                 piece = block["text"][offset : offset + size]
-                events.append(
-                    _event(
-                        "content_block_delta",
-                        {
-                            "type": "content_block_delta",
-                            "index": index,
-                            "delta": {"type": "text_delta", "text": piece},
-                        },
-                    )
-                )
+                events.append(_block_delta(index, {"type": "text_delta", "text": piece}))
+        elif block["type"] == "thinking":
+            # Display omitted: the thinking happens (and is billed) but its deltas carry no text.
+            events.append(_block_start(index, {"type": "thinking", "thinking": "", "signature": ""}))
+            events += [_block_delta(index, {"type": "thinking_delta", "thinking": ""}) for _ in range(deltas)]
+            events.append(_block_delta(index, {"type": "signature_delta", "signature": block["signature"]}))
         else:
-            opened = {**block, "input": {}}
-            events.append(
-                _event(
-                    "content_block_start",
-                    {"type": "content_block_start", "index": index, "content_block": opened},
-                )
-            )
-            events.append(
-                _event(
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {
-                            "type": "input_json_delta",
-                            "partial_json": orjson.dumps(block["input"]).decode(),
-                        },
-                    },
-                )
-            )
+            events.append(_block_start(index, {**block, "input": {}}))
+            partial_json = orjson.dumps(block["input"]).decode()
+            events.append(_block_delta(index, {"type": "input_json_delta", "partial_json": partial_json}))
         events.append(_event("content_block_stop", {"type": "content_block_stop", "index": index}))
     final_usage = {key: value for key, value in answer.usage.items() if key != "service_tier"}
     events.append(

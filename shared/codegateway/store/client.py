@@ -1,16 +1,19 @@
 """The DynamoDB client: built once per process, and the one place that turns transport failures
-into the gateway's fail-closed StoreUnavailable."""
+into the gateway's fail-closed StoreUnavailable, and throttling into retries then StoreThrottled."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
-from codegateway.errors import StoreUnavailable
+from codegateway.errors import StoreThrottled, StoreUnavailable
 from codegateway.settings import Settings
 
 DynamoClient = Any  # botocore's generated client has no importable static type.
@@ -35,12 +38,73 @@ def build_dynamodb_client(settings: Settings) -> DynamoClient:
     return botocore.session.Session().create_client("dynamodb", **kwargs)
 
 
+# A throttled request is refused before it applies (DynamoDB: "the request was not processed"), and
+# a transaction cancelled for throttling applies none of its items: both are safe to send again.
+THROTTLE_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "Throttling"}
+)
+THROTTLE_CANCELLATION_CODES = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleRetry:
+    """Backoff for throttled calls, on top of botocore's own single retry: full jitter, capped
+    (AWS Architecture Blog, "Exponential Backoff And Jitter"). Worst case about 0.05+0.1+0.2+0.4 s
+    of sleep before the caller is told 503 with `retry-after`."""
+
+    attempts: int = 5
+    base_s: float = 0.05
+    cap_s: float = 0.8
+    retry_after_s: int = 1
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[float, float], float] = field(default=random.uniform)
+
+    def delay_s(self, attempt: int) -> float:
+        return self.jitter(0.0, min(self.cap_s, self.base_s * 2**attempt))
+
+
+THROTTLE_RETRY = ThrottleRetry()
+
+
+def is_throttled(error: ClientError) -> bool:
+    """A throttled call, or a transaction DynamoDB cancelled only because part of it was throttled."""
+    code = error_code(error)
+    if code in THROTTLE_CODES:
+        return True
+    if code != "TransactionCanceledException":
+        return False
+    reasons = {reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])}
+    # A failed condition is a real answer (balance, duplicate): never retried as if it were a throttle.
+    return bool(reasons & THROTTLE_CANCELLATION_CODES) and "ConditionalCheckFailed" not in reasons
+
+
 def call(operation: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-    """Run one DynamoDB operation; transport failures become StoreUnavailable (fail closed)."""
+    """Run one DynamoDB operation; transport failures become StoreUnavailable (fail closed), and a
+    throttled call is retried with backoff, then becomes StoreThrottled (503 with retry-after)."""
+    return call_retrying_throttles(operation, kwargs, THROTTLE_RETRY)
+
+
+def call_retrying_throttles(
+    operation: Callable[..., dict[str, Any]], kwargs: Mapping[str, Any], retry: ThrottleRetry
+) -> dict[str, Any]:
+    """`call` with its backoff policy given (tests pass one that records instead of sleeping)."""
+    for attempt in range(retry.attempts):
+        try:
+            return _call_once(operation, **kwargs)
+        except ClientError as error:
+            if not is_throttled(error):
+                raise
+            if attempt == retry.attempts - 1:
+                raise StoreThrottled(retry_after_s=retry.retry_after_s) from error
+            retry.sleep(retry.delay_s(attempt))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _call_once(operation: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
     try:
         return operation(**kwargs)
     except ClientError as error:
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500:
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500 and not is_throttled(error):
             raise StoreUnavailable() from error
         raise
     except (ConnectionError, ReadTimeoutError) as error:

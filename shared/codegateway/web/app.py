@@ -77,4 +77,8 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
             Exception: on_unexpected_error,
         },
     )
+    # No redirect on a trailing slash: Starlette would answer `POST /v1/messages/` with a 307 to
+    # an absolute URL built from the Host it saw (behind CloudFront: the Function URL, over http),
+    # revealing the origin. No SDK adds the slash, so it is a 404 like any unknown path.
+    app.router.redirect_slashes = False
     return RequestContext(app, telemetry)

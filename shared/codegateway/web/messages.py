@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from codegateway.attribution import SESSION_ID_HEADER, attribution_id
 from codegateway.auth import Caller
 from codegateway.clock import now_iso
 from codegateway.forwarding import Exchange, forward
@@ -70,7 +71,7 @@ def new_exchange(
     message = parse_message_request(body, gateway.catalog, require_max_tokens=metered)
     log_fields: dict[str, Any] = request.scope["state"]["log_fields"]
     log_fields.update(model=message.model.model_id, stream=message.stream)
-    session_id = request.headers.get("x-claude-code-session-id")
+    session_id = attribution_id(request.headers.get(SESSION_ID_HEADER))
     return Exchange(
         request_id=request.scope["state"]["request_id"],
         caller=caller,
@@ -84,7 +85,7 @@ def new_exchange(
         created_at=now_iso(),
         message=message,
         # Claude Code's session id: no prompt content; lets a team see cost per agent session.
-        session_id=session_id[:128] if session_id else None,
+        session_id=session_id,
         source=source,
         log_fields=log_fields,
     )

@@ -12,8 +12,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from codegateway.errors import AccountSuspended, AuthenticationFailed, InsufficientBalance, StoreUnavailable
+from codegateway.errors import (
+    AccountSuspended,
+    AuthenticationFailed,
+    InsufficientBalance,
+    SpendCapReached,
+    StoreUnavailable,
+)
 from codegateway.estimate import estimate_hold
 from codegateway.forwarding import Exchange
 from codegateway.hold_growth import HoldGrowth
@@ -22,6 +29,7 @@ from codegateway.prompt_history import PromptHistory
 from codegateway.rate_limit import RateLimiter
 from codegateway.records import Hold
 from codegateway.settings import Settings
+from codegateway.spend_caps import CapWindow, cap_reached_message, cap_use_header, retry_after_s, windows_for
 from codegateway.store import ReservationRefused, Store
 
 
@@ -41,7 +49,15 @@ class Admission:
         self._prompt_history = prompt_history
 
     async def admit(self, exchange: Exchange) -> None:
-        """RateLimited (429), InsufficientBalance (402) or AccountSuspended (403), else the hold is set."""
+        """RateLimited (429), SpendCapReached (429), InsufficientBalance (402) or AccountSuspended
+        (403), else the hold is set."""
+        caller = exchange.caller
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        exchange.cap_windows = tuple(
+            windows_for(
+                caller.key.key_id, caller.key.spend_caps, caller.account.account_id, caller.account.spend_caps, now
+            )
+        )
         counted, reserved = await asyncio.gather(
             self._rate_limiter.take(exchange.caller), self.reserve(exchange), return_exceptions=True
         )
@@ -53,6 +69,24 @@ class Admission:
             raise counted
         if isinstance(reserved, BaseException):
             raise reserved
+        if exchange.cap_windows:
+            # Read while the upstream call runs; the relay waits for it only as long as it must.
+            exchange.cap_use_shown = asyncio.create_task(self._show_key_caps(exchange))
+
+    async def _show_key_caps(self, exchange: Exchange) -> None:
+        """Read the cap counters (this request's hold included) for the response headers (the key's
+        caps) and the request's metrics (a cap past 80%). Best effort: this is information; the
+        reservation is what enforces."""
+        windows = exchange.cap_windows
+        account_id = exchange.caller.account.account_id
+        with contextlib.suppress(Exception):
+            used = await asyncio.to_thread(self._store.ledger.cap_use, account_id, [w.counter_id for w in windows])
+            exchange.extra_response_headers += [
+                cap_use_header(window, used[window.counter_id]) for window in windows if window.scope == "key"
+            ]
+            nearly = sum(used[window.counter_id] * 5 >= window.limit_nano * 4 for window in windows)
+            if nearly:
+                exchange.log_fields["spend_caps_over_80_percent"] = nearly
 
     async def _release(self, account_id: str, hold: Hold) -> None:
         """Best effort: a hold this fails to release expires, and the tier job's sweep frees it."""
@@ -68,7 +102,9 @@ class Admission:
         exchange.log_fields.update(hold_prompt_tokens=estimate.prompt_tokens, hold_cached_tokens=estimate.cached_tokens)
         # The hold must outlive the longest possible request, so the sweep never frees a live one.
         lifetime_s = int(self._settings.total_timeout_s) + self._settings.hold_margin_s
-        return Hold(exchange.request_id, estimate.nano, int(self._clock()) + lifetime_s), estimate.must_cover_nano
+        counters = tuple(window.counter_id for window in exchange.cap_windows)
+        hold = Hold(exchange.request_id, estimate.nano, int(self._clock()) + lifetime_s, counters)
+        return hold, estimate.must_cover_nano
 
     def overdraft_nano(self, exchange: Exchange) -> int:
         limit = exchange.caller.account.overdraft_nano
@@ -79,7 +115,7 @@ class Admission:
         max_tokens up front and cannot be cut, count_tokens holds nothing)."""
         if exchange.hold is None or exchange.message is None or not exchange.message.stream:
             return None
-        return HoldGrowth(self._store, exchange, self.overdraft_nano(exchange))
+        return HoldGrowth(self._store, exchange, self.overdraft_nano(exchange), self._clock)
 
     async def reserve(self, exchange: Exchange) -> None:
         hold, must_cover_nano = self.hold_for(exchange)
@@ -90,6 +126,7 @@ class Admission:
                 hold,
                 must_cover_nano=must_cover_nano,
                 overdraft_nano=self.overdraft_nano(exchange),
+                caps=exchange.cap_windows,
             )
         except StoreUnavailable:
             # The write may have landed before the connection failed: undo it if it did.
@@ -100,6 +137,8 @@ class Admission:
                 raise AccountSuspended() from None
             if refused.reason == "missing":
                 raise AuthenticationFailed() from None
+            if refused.window is not None:
+                raise await self._cap_reached(exchange, refused.window) from None
             assert exchange.message is not None
             plain = "" if exchange.message.stream else " (a plain answer holds its whole max_tokens: stream it)"
             raise InsufficientBalance(
@@ -109,3 +148,16 @@ class Admission:
             ) from None
         exchange.hold = hold
         exchange.log_fields["hold_nano"] = hold.nano
+
+    async def _cap_reached(self, exchange: Exchange, window: CapWindow) -> SpendCapReached:
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        try:
+            used = await asyncio.to_thread(
+                self._store.ledger.cap_use, exchange.caller.account.account_id, [window.counter_id]
+            )
+        except StoreUnavailable:
+            used = {window.counter_id: window.limit_nano}
+        exchange.log_fields["spend_cap"] = f"{window.scope}:{window.period}"
+        return SpendCapReached(
+            cap_reached_message(window, used[window.counter_id], now), retry_after_s=retry_after_s(window, now)
+        )

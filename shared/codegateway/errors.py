@@ -96,6 +96,21 @@ class RateLimited(GatewayError):
         self.retry_after_s = retry_after_s
 
 
+class SpendCapReached(GatewayError):
+    """A key's or account's spend cap for the period is used up. 429 (as Anthropic's own gateway
+    answers), but not worth retrying until the reset: `x-should-retry: false`, `retry-after` to it."""
+
+    status = 429
+    error_type = "billing_error"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, headers={"retry-after": str(retry_after_s)})
+
+    @property
+    def should_retry(self) -> bool:
+        return False
+
+
 class StoreUnavailable(GatewayError):
     # Fail closed: without the key table no request is let through.
     status = 503

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from codegateway.errors import GatewayError
 from codegateway.message_request import MessageRequest
 from codegateway.records import Hold
 from codegateway.relay import Budget, ClientEncoder, Receive, RelayOutcome, Send, relay
+from codegateway.spend_caps import CapWindow
 from codegateway.upstream import Upstream, UpstreamResponse
 from codegateway.usage_capture import UsageCapture
 
@@ -40,6 +42,11 @@ class Exchange:
     upstream_request_id: str | None = None
     source: str = "anthropic"
     log_fields: dict[str, Any] = field(default_factory=dict)
+    # The spend caps this request is counted on, and the headers that show the key's use of them.
+    cap_windows: tuple[CapWindow, ...] = ()
+    extra_response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    # Fills extra_response_headers while the upstream call runs (admission.py).
+    cap_use_shown: asyncio.Task[None] | None = None
 
 
 async def forward(
@@ -72,6 +79,7 @@ async def forward(
         raise
     exchange.attempts = response.attempts
     exchange.upstream_request_id = response.upstream_request_id
+    await _cap_use_read(exchange)
     capture = UsageCapture(streaming=response.content_type.startswith("text/event-stream"))
     try:
         encoder = encoder_for(response) if encoder_for is not None else None
@@ -88,7 +96,7 @@ async def forward(
         receive,
         response,
         capture,
-        response_headers=response.headers,
+        response_headers=[*response.headers, *exchange.extra_response_headers],
         started=exchange.started,
         deadline=exchange.deadline,
         keepalive_interval_s=keepalive_interval_s,
@@ -106,3 +114,14 @@ async def _settle_unstarted(exchange: Exchange, error: BaseException, settle: Se
         error_detail=error.error_type if isinstance(error, GatewayError) else type(error).__name__,
     )
     await asyncio.shield(settle(exchange, failed, None))
+
+
+# The cap headers are worth a short wait at most: the first byte is worth more.
+_CAP_USE_WAIT_S = 0.05
+
+
+async def _cap_use_read(exchange: Exchange) -> None:
+    if exchange.cap_use_shown is None:
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(exchange.cap_use_shown), _CAP_USE_WAIT_S)

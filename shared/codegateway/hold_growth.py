@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from codegateway.estimate import extension_margin_nano, extension_target_nano, running_cost_nano
 from codegateway.forwarding import Exchange
 from codegateway.pricing import nano_to_usd_str
-from codegateway.store import Store
+from codegateway.spend_caps import CapWindow, cap_reached_message
+from codegateway.store import GrowthRefused, Store
 from codegateway.usage_capture import UsageCapture
 
 # Output tokens that may stream between two looks at the running cost (pricing is cheap, not free).
@@ -30,8 +34,12 @@ class HoldGrowth:
     store: Store
     exchange: Exchange
     overdraft_nano: int
+    clock: Callable[[], float] = time.time
     extensions: int = 0
     left_after_nano: int | None = None
+    # Set when a spend cap (not the balance) refused the growth.
+    refused_by: CapWindow | None = None
+    _cap_used_nano: int = 0
     _checked_output: int = -_RECHECK_EVERY_TOKENS
     _checked_input: bool = False
     _margin_nano: int = 0
@@ -58,29 +66,42 @@ class HoldGrowth:
         target = max(target, running_nano + 2 * self._margin_nano)
         account_id = self.exchange.caller.account.account_id
         try:
-            grown = await asyncio.to_thread(self.store.ledger.extend, account_id, hold, target, self.overdraft_nano)
+            grown = await asyncio.to_thread(
+                self.store.ledger.extend, account_id, hold, target, self.overdraft_nano, self.exchange.cap_windows
+            )
+        except GrowthRefused as refused:
+            await self._explain(refused.window, account_id, hold.nano, running_nano)
+            return False
         except Exception as error:
             # Fail closed: an unknown answer is a refusal (the stream ends, the usage is charged).
             logger.warning("hold extension failed", extra={"error_type": type(error).__name__})
-            grown = None
-        if grown is None:
-            available = await self._available(account_id)
-            # What the account will have once this request is charged what it used so far.
-            self.left_after_nano = None if available is None else available + hold.nano - running_nano
+            await self._explain(None, account_id, hold.nano, running_nano)
             return False
         self.exchange.hold = grown
         self.extensions += 1
         self.exchange.log_fields.update(hold_nano=grown.nano, hold_extensions=self.extensions)
         return True
 
-    async def _available(self, account_id: str) -> int | None:
+    async def _explain(self, window: CapWindow | None, account_id: str, held_nano: int, running_nano: int) -> None:
+        """Read what the refusal message shows (best effort)."""
+        self.refused_by = window
         try:
+            if window is not None:
+                used = await asyncio.to_thread(self.store.ledger.cap_use, account_id, [window.counter_id])
+                self._cap_used_nano = used[window.counter_id] - held_nano + running_nano
+                return
             account = await asyncio.to_thread(self.store.accounts.get, account_id)
         except Exception:
-            return None
-        return account.available_nano if account else None
+            return
+        # What the account will have once this request is charged what it used so far.
+        if account is not None:
+            self.left_after_nano = account.available_nano + held_nano - running_nano
 
     def refusal_message(self) -> str:
+        if self.refused_by is not None:
+            now = datetime.fromtimestamp(self.clock(), UTC)
+            reached = cap_reached_message(self.refused_by, self._cap_used_nano, now)
+            return f"{reached} The answer was stopped here and you were charged for what was generated."
         left = self.left_after_nano
         shown = f"${nano_to_usd_str(left)} left" if left is not None else "no balance left"
         return (

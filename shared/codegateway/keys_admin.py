@@ -41,6 +41,7 @@ def create_key(
     rpm_limit: int | None = None,
     *,
     active_limit: int | None = None,
+    spend_caps: dict[str, int] | None = None,
 ) -> IssuedKey:
     """Write a new key for an account the caller already knows exists (no checks: see issue_key).
     With `active_limit`, the write itself refuses (KeyLimitReached) past that many live keys."""
@@ -52,6 +53,7 @@ def create_key(
         key_hash=hash_key(presented.plaintext, settings.bcrypt_rounds),
         created_at=now_iso(),
         rpm_limit=rpm_limit,
+        spend_caps=dict(spend_caps or {}),
     )
     store.api_keys.put_new(record, active_limit=active_limit)
     return IssuedKey(record=record, plaintext=presented.plaintext)
@@ -70,8 +72,8 @@ def issue_key(
 
 
 def issue_own_key(store: Store, settings: Settings, caller_key: ApiKeyRecord, *, name: str = "") -> IssuedKey:
-    """A key holder's new key: it carries the RPM cap of the key that made it, so no holder can
-    mint a key with more room than their own. At most SELF_SERVICE_ACTIVE_KEY_LIMIT live keys per
+    """A key holder's new key: it carries the RPM cap and spend caps of the key that made it, so no
+    holder can mint a key with more room than their own. At most SELF_SERVICE_ACTIVE_KEY_LIMIT live keys per
     account, enforced by the key write itself (a condition on the account's key count)."""
     try:
         return create_key(
@@ -81,6 +83,7 @@ def issue_own_key(store: Store, settings: Settings, caller_key: ApiKeyRecord, *,
             _checked_name(name),
             caller_key.rpm_limit,
             active_limit=SELF_SERVICE_ACTIVE_KEY_LIMIT,
+            spend_caps=caller_key.spend_caps,
         )
     except KeyLimitReached as reached:
         raise PermissionDenied(
@@ -105,12 +108,12 @@ def revoke(store: Store, key_id: str, *, account_id: str | None = None) -> ApiKe
 
 
 def rotate_key(store: Store, settings: Settings, key_id: str, *, account_id: str | None = None) -> RotatedKey:
-    """A new key with the old one's name and RPM cap, and the old key revoked at once."""
+    """A new key with the old one's name, RPM cap and spend caps, and the old key revoked at once."""
     old = find_key(store, key_id, account_id=account_id)
     if old.is_revoked:
         raise _already_revoked(old)
     # New key first: a failure in between leaves two live keys (retry the revoke), never none.
-    issued = create_key(store, settings, old.account_id, old.name, old.rpm_limit)
+    issued = create_key(store, settings, old.account_id, old.name, old.rpm_limit, spend_caps=old.spend_caps)
     revoked_at = now_iso()
     if not store.api_keys.revoke(key_id, revoked_at):
         # A concurrent rotation or revocation won: do not leave a second replacement alive.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ACTIVE = "active"
 SUSPENDED = "suspended"
@@ -25,6 +25,8 @@ class Account:
     name: str = ""
     # How far below zero the balance may go while admitted requests finish; None: the default.
     overdraft_nano: int | None = None
+    # Spend caps of the whole account: period ("day", "week", "month") -> nano-USD (spend_caps.py).
+    spend_caps: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_active(self) -> bool:
@@ -42,6 +44,8 @@ class ApiKeyRecord:
     # None: the account's default applies; 0: unlimited.
     rpm_limit: int | None = None
     last_used_at: str | None = None
+    # Spend caps of this key: period -> nano-USD (spend_caps.py).
+    spend_caps: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_revoked(self) -> bool:
@@ -55,6 +59,8 @@ class Hold:
     request_id: str
     nano: int
     expires_at: int  # epoch seconds
+    # The spend-cap counters this hold is counted on (moved with it by every ledger write).
+    counters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,11 @@ class Telemetry:
                 metrics.add_metric(metric, MetricUnit.Count, int(fields[name]))
         if "billed_nano" in fields:
             metrics.add_metric("BilledNanoUsd", MetricUnit.Count, int(fields["billed_nano"]))
+        if fields.get("spend_caps_over_80_percent"):
+            # SpendCapNearlyReachedAlarm reads this: some key or account is past 80% of a cap.
+            metrics.add_metric("SpendCapsOver80Percent", MetricUnit.Count, int(fields["spend_caps_over_80_percent"]))
+        if fields.get("spend_cap"):
+            metrics.add_metric("SpendCapRefusals", MetricUnit.Count, 1)
         if fields.get("settlement_failed"):
             metrics.add_metric("SettlementFailures", MetricUnit.Count, 1)
         metrics.flush_metrics()

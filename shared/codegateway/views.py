@@ -16,6 +16,7 @@ from codegateway.settings import DEFAULT_OVERDRAFT_NANO
 from codegateway.tiers import DEFAULT_TIERS, Tier, tier_for_markup, tier_for_spend
 
 if TYPE_CHECKING:
+    from codegateway.spend_caps import CapUse
     from codegateway.store.usage import DailyRollup
 
 USAGE_COLUMNS = (
@@ -79,6 +80,7 @@ def key_view(record: ApiKeyRecord) -> dict[str, Any]:
         "created_at": record.created_at,
         "revoked_at": record.revoked_at,
         "rpm_limit": record.rpm_limit,
+        "spend_caps_usd": {period: nano_to_usd_str(nano) for period, nano in record.spend_caps.items()},
         "status": "revoked" if record.is_revoked else "active",
     }
 
@@ -142,3 +144,15 @@ def daily_usage_view(rollup: DailyRollup) -> dict[str, Any]:
 def listing(data: list[dict[str, Any]], next_cursor: str | None = None) -> dict[str, Any]:
     """Every list answer: `page=<next_page>` fetches the next page while `has_more` is true."""
     return {"data": data, "has_more": next_cursor is not None, "next_page": next_cursor}
+
+
+def cap_use_view(use: CapUse) -> dict[str, Any]:
+    return {
+        "type": "spend_cap",
+        "scope": use.window.scope,
+        "id": use.owner_id,
+        "period": use.window.period,
+        "limit_usd": nano_to_usd_str(use.window.limit_nano),
+        "used_usd": nano_to_usd_str(max(0, use.used_nano)),
+        "resets_at": iso(use.window.resets_at),
+    }

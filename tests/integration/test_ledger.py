@@ -10,7 +10,7 @@ from codegateway.accounts_admin import top_up
 from codegateway.clock import now_iso
 from codegateway.records import Hold, UsageRecord
 from codegateway.settings import Settings
-from codegateway.store import ReservationRefused, Store
+from codegateway.store import GrowthRefused, ReservationRefused, Store
 from tests.support.accounts import new_caller
 
 START = 2_000_000_000
@@ -119,7 +119,8 @@ def test_a_hold_grows_down_to_minus_the_overdraft_limit_and_no_further(store: St
     # A retried growth that already applied is recognised, not applied twice.
     assert store.ledger.extend(account_id, hold, START + 400_000_000, overdraft_nano=500_000_000) == grown
     assert _money(store, account_id) == (START, -400_000_000)
-    assert store.ledger.extend(account_id, grown, START + 600_000_000, overdraft_nano=500_000_000) is None
+    with pytest.raises(GrowthRefused):
+        store.ledger.extend(account_id, grown, START + 600_000_000, overdraft_nano=500_000_000)
     assert _money(store, account_id) == (START, -400_000_000)
     assert store.ledger.settle(_record(account_id, hold.request_id, START + 450_000_000), grown) is True
     assert _money(store, account_id) == (-450_000_000, -450_000_000)

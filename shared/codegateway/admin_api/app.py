@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from codegateway.admin_api import accounts, balance, keys, tiers, usage
+from codegateway.admin_api import accounts, balance, caps, keys, tiers, usage
 from codegateway.admin_api.errors import install_error_handlers
 from codegateway.admin_api.request_log import AdminRequestLog
 from codegateway.settings import Settings
@@ -27,6 +27,6 @@ def create_admin_app(settings: Settings | None = None, store: Store | None = Non
     app.state.settings = settings
     app.state.store = store or build_store(settings)
     install_error_handlers(app)
-    for module in (accounts, balance, keys, usage, tiers):
+    for module in (accounts, balance, caps, keys, usage, tiers):
         app.include_router(module.router)
     return AdminRequestLog(app, Telemetry(settings))

@@ -6,6 +6,7 @@ import typer
 
 from codegateway.cli.accounts import accounts_app
 from codegateway.cli.balance import register_balance_commands
+from codegateway.cli.caps import caps_app
 from codegateway.cli.keys import keys_app
 from codegateway.cli.usage import register_usage_commands
 
@@ -13,5 +14,6 @@ from codegateway.cli.usage import register_usage_commands
 def register_admin_commands(app: typer.Typer) -> None:
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(caps_app, name="caps")
     register_balance_commands(app)
     register_usage_commands(app)

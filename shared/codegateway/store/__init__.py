@@ -8,13 +8,13 @@ from codegateway.settings import Settings
 from codegateway.store.accounts import AccountsTable, EmailTaken
 from codegateway.store.api_keys import ApiKeysTable, KeyLimitReached
 from codegateway.store.client import DynamoClient, build_dynamodb_client
-from codegateway.store.ledger import Ledger, ReservationRefused
+from codegateway.store.ledger import GrowthRefused, Ledger, ReservationRefused
 from codegateway.store.rate_limits import RateLimitsTable
 from codegateway.store.tiers import TierTable
 from codegateway.store.topups import TopUpsTable
 from codegateway.store.usage import UsageTable
 
-__all__ = ["EmailTaken", "KeyLimitReached", "ReservationRefused", "Store", "build_store"]
+__all__ = ["EmailTaken", "GrowthRefused", "KeyLimitReached", "ReservationRefused", "Store", "build_store"]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from codegateway.records import Account
 from codegateway.store.client import DynamoClient, call, error_code
-from codegateway.store.items import Item, get_n, get_s, n, req_n, req_s, s
+from codegateway.store.items import Item, caps_attr, get_caps, get_n, get_s, n, req_n, req_s, s
 
 EMAIL_CLAIM_PREFIX = "email#"
 BY_EMAIL_INDEX = "by-email"
@@ -40,6 +40,7 @@ def account_from_item(item: Item) -> Account:
         rpm_limit=get_n(item, "rpm_limit"),
         name=get_s(item, "name", "") or "",
         overdraft_nano=get_n(item, "overdraft_nano"),
+        spend_caps=get_caps(item),
     )
 
 
@@ -141,10 +142,13 @@ class AccountsTable:
         were admitted finish. False if there is no such account."""
         return self._set(account_id, "overdraft_nano", n(overdraft_nano))
 
+    def set_spend_caps(self, account_id: str, caps: dict[str, int]) -> bool:
+        return self._set(account_id, "spend_caps", caps_attr(caps))
+
     def set_status(self, account_id: str, status: str) -> bool:
         return self._set(account_id, "status", s(status))
 
-    def _set(self, account_id: str, attribute: str, value: dict[str, str]) -> bool:
+    def _set(self, account_id: str, attribute: str, value: dict[str, Any]) -> bool:
         try:
             call(
                 self._client.update_item,

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from codegateway.records import ApiKeyRecord
 from codegateway.store.client import DynamoClient, call, error_code
-from codegateway.store.items import Item, get_n, get_s, n, req_s, s
+from codegateway.store.items import Item, caps_attr, get_caps, get_n, get_s, n, req_s, s
 
 BY_ACCOUNT_INDEX = "by-account"
 ACTIVE_KEYS_ID_PREFIX = "active-keys#"
@@ -50,6 +50,7 @@ def key_from_item(item: Item) -> ApiKeyRecord:
         revoked_at=get_s(item, "revoked_at"),
         rpm_limit=get_n(item, "rpm_limit"),
         last_used_at=get_s(item, "last_used_at"),
+        spend_caps=get_caps(item),
     )
 
 
@@ -65,6 +66,8 @@ def key_to_item(record: ApiKeyRecord) -> Item:
         item["revoked_at"] = s(record.revoked_at)
     if record.rpm_limit is not None:
         item["rpm_limit"] = n(record.rpm_limit)
+    if record.spend_caps:
+        item["spend_caps"] = caps_attr(record.spend_caps)
     return item
 
 
@@ -145,6 +148,23 @@ class ApiKeysTable:
                     raise
             self._seed_count(record.account_id)
         raise AssertionError("unreachable: the count exists after seeding")
+
+    def set_spend_caps(self, key_id: str, caps: dict[str, int]) -> bool:
+        """Replace a live key's spend caps; False if there is no such live key."""
+        try:
+            call(
+                self._client.update_item,
+                TableName=self._table,
+                Key={"key_id": s(key_id)},
+                UpdateExpression="SET spend_caps = :caps",
+                ConditionExpression="attribute_exists(account_id) AND attribute_not_exists(revoked_at)",
+                ExpressionAttributeValues={":caps": caps_attr(caps)},
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def active_count(self, account_id: str) -> int | None:
         """The account's live keys as counted, None if its count was never seeded."""

@@ -22,15 +22,21 @@ def hold_key(account_id: str, request_id: str) -> Item:
 
 
 def hold_to_item(account_id: str, hold: Hold) -> Item:
-    return {
+    item: Item = {
         **hold_key(account_id, hold.request_id),
         "nano": n(hold.nano),
         "hold_expires_at": n(hold.expires_at),
     }
+    if hold.counters:
+        item["counters"] = {"L": [s(counter_id) for counter_id in hold.counters]}
+    return item
 
 
 def hold_from_item(item: Item) -> Hold:
-    return Hold(item["sk"]["S"].removeprefix(HOLD_PREFIX), req_n(item, "nano"), req_n(item, "hold_expires_at"))
+    counters = tuple(value["S"] for value in item.get("counters", {}).get("L", []))
+    return Hold(
+        item["sk"]["S"].removeprefix(HOLD_PREFIX), req_n(item, "nano"), req_n(item, "hold_expires_at"), counters
+    )
 
 
 def list_holds(client: DynamoClient, usage_table: str, account_id: str) -> list[Hold]:

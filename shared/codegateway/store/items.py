@@ -31,3 +31,12 @@ def req_s(item: Item, name: str) -> str:
 
 def req_n(item: Item, name: str) -> int:
     return int(item[name]["N"])
+
+
+def get_caps(item: Item, name: str = "spend_caps") -> dict[str, int]:
+    attr = item.get(name)
+    return {period: int(value["N"]) for period, value in attr["M"].items()} if attr and "M" in attr else {}
+
+
+def caps_attr(caps: dict[str, int]) -> dict[str, Any]:
+    return {"M": {period: n(nano) for period, nano in caps.items()}}

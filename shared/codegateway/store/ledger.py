@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from codegateway.records import Hold, TopUpEntry, UsageRecord
+from codegateway.spend_caps import CapWindow
+from codegateway.store.cap_counters import adjust, committed, take_on_growth, take_on_reserve
 from codegateway.store.client import DynamoClient, call, error_code
 from codegateway.store.holds import get_hold, hold_key, hold_to_item, list_holds
 from codegateway.store.items import get_n, get_s, n, s
@@ -27,10 +31,20 @@ _CONFLICT_ATTEMPTS = 8
 
 
 class ReservationRefused(Exception):
-    def __init__(self, reason: str, available_nano: int | None = None) -> None:
+    def __init__(self, reason: str, available_nano: int | None = None, window: CapWindow | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason  # "balance", "suspended" or "missing"
+        self.reason = reason  # "balance", "suspended", "missing" or "cap"
         self.available_nano = available_nano
+        self.window = window  # the spend cap that refused, for "cap"
+
+
+class GrowthRefused(Exception):
+    """A hold could not grow: the balance would pass minus the overdraft limit, or (`window`) a
+    spend cap would pass its cap plus that limit."""
+
+    def __init__(self, window: CapWindow | None = None) -> None:
+        super().__init__("cap" if window else "balance")
+        self.window = window
 
 
 def _is_conflict(error: ClientError) -> bool:
@@ -66,12 +80,24 @@ class Ledger:
         self._retention_days = retention_days
 
     def reserve(
-        self, account_id: str, hold: Hold, *, must_cover_nano: int | None = None, overdraft_nano: int = 0
+        self,
+        account_id: str,
+        hold: Hold,
+        *,
+        must_cover_nano: int | None = None,
+        overdraft_nano: int = 0,
+        caps: Sequence[CapWindow] = (),
     ) -> None:
         """Hold `hold.nano` if the available balance covers `must_cover_nano` (default: the whole hold)
-        and stays at or above minus `overdraft_nano` once the hold is taken; else ReservationRefused.
-        A retry of a reservation that already applied finds its hold item and changes nothing."""
+        and stays at or above minus `overdraft_nano` once the hold is taken, and every cap in `caps`
+        is under its cap and stays within cap + overdraft; else ReservationRefused. The hold must
+        name the caps' counters. A retry of a reservation that already applied finds its hold item
+        and changes nothing."""
         cover = hold.nano if must_cover_nano is None else must_cover_nano
+        for window in caps:
+            if hold.nano > window.limit_nano + overdraft_nano:
+                raise ReservationRefused("cap", window=window)
+        counted = [take_on_reserve(self._usage, account_id, window, hold.nano, overdraft_nano) for window in caps]
         try:
             self._transact(
                 [
@@ -98,15 +124,19 @@ class Ledger:
                             },
                         }
                     },
+                    *counted,
                 ]
             )
         except ClientError as error:
             reasons = _cancellation_codes(error)
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 return  # this request's hold exists: an earlier attempt applied
-            if reasons[1:2] != ["ConditionalCheckFailed"]:
-                raise
-            self._refusal(account_id, error)
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                self._refusal(account_id, error)
+            for window, reason in zip(caps, reasons[2:], strict=False):
+                if reason == "ConditionalCheckFailed":
+                    raise ReservationRefused("cap", window=window) from error
+            raise
 
     def _refusal(self, account_id: str, error: ClientError) -> None:
         item = call(
@@ -118,14 +148,18 @@ class Ledger:
             raise ReservationRefused("suspended") from error
         raise ReservationRefused("balance", get_n(item, "available_nano", 0)) from error
 
-    def extend(self, account_id: str, hold: Hold, new_nano: int, overdraft_nano: int) -> Hold | None:
+    def extend(
+        self, account_id: str, hold: Hold, new_nano: int, overdraft_nano: int, caps: Sequence[CapWindow] = ()
+    ) -> Hold:
         """Grow a live hold to `new_nano` while the available balance stays at or above minus the
-        overdraft limit. The grown hold, or None when the balance cannot take it. Retry-safe: the hold
-        item must still carry the amount the caller knew (or already the new one)."""
+        overdraft limit (and each cap within cap + overdraft). The grown hold; GrowthRefused when
+        it cannot grow. Retry-safe: the hold item must still carry the amount the caller knew (or
+        already the new one)."""
         delta = new_nano - hold.nano
         if delta <= 0:
             return hold
-        grown = Hold(hold.request_id, new_nano, hold.expires_at)
+        grown = replace(hold, nano=new_nano)
+        counted = [take_on_growth(self._usage, account_id, window, delta, overdraft_nano) for window in caps]
         try:
             self._transact(
                 [
@@ -148,15 +182,21 @@ class Ledger:
                             "ExpressionAttributeValues": {":delta": n(delta), ":least": n(delta - overdraft_nano)},
                         }
                     },
+                    *counted,
                 ]
             )
         except ClientError as error:
             reasons = _cancellation_codes(error)
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 current = get_hold(self._client, self._usage, account_id, hold.request_id)
-                return grown if current is not None and current.nano == new_nano else None
+                if current is not None and current.nano == new_nano:
+                    return grown
+                raise GrowthRefused() from error
             if reasons[1:2] == ["ConditionalCheckFailed"]:
-                return None
+                raise GrowthRefused() from error
+            for window, reason in zip(caps, reasons[2:], strict=False):
+                if reason == "ConditionalCheckFailed":
+                    raise GrowthRefused(window) from error
             raise
         return grown
 
@@ -175,6 +215,10 @@ class Ledger:
             items = [usage_put, self._charge(record, hold.nano if hold else 0), rollup]
             if hold is not None:
                 items.insert(1, self._hold_delete(record.account_id, hold))
+                items += [
+                    adjust(self._usage, record.account_id, counter_id, record.billed_nano - hold.nano)
+                    for counter_id in hold.counters
+                ]
             try:
                 self._transact(items)
                 return True
@@ -234,6 +278,7 @@ class Ledger:
                             "ExpressionAttributeValues": {":nano": n(hold.nano)},
                         }
                     },
+                    *(adjust(self._usage, account_id, counter_id, -hold.nano) for counter_id in hold.counters),
                 ]
             )
         except ClientError as error:
@@ -241,6 +286,10 @@ class Ledger:
                 raise
             return False
         return True
+
+    def cap_use(self, account_id: str, counter_ids: Sequence[str]) -> dict[str, int]:
+        """Charges + live holds counted on each spend-cap counter (0 where nothing was yet)."""
+        return committed(self._client, self._usage, account_id, counter_ids)
 
     def holds(self, account_id: str) -> list[Hold]:
         return list_holds(self._client, self._usage, account_id)
@@ -341,4 +390,4 @@ class Ledger:
         return int((created + timedelta(days=self._retention_days)).timestamp())
 
 
-__all__ = ["Ledger", "ReservationRefused", "day_key", "request_key"]
+__all__ = ["GrowthRefused", "Ledger", "ReservationRefused", "day_key", "request_key"]

@@ -7,9 +7,10 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from codegateway.caps_admin import cap_uses
 from codegateway.errors import AuthenticationFailed, InvalidRequest
 from codegateway.gateway import Gateway
-from codegateway.views import account_view, parse_limit, parse_time_bound, usage_row
+from codegateway.views import account_view, cap_use_view, parse_limit, parse_time_bound, usage_row
 
 
 async def get_account(request: Request) -> Response:
@@ -21,7 +22,10 @@ async def get_account(request: Request) -> Response:
     account = await asyncio.to_thread(gateway.store.accounts.get, caller.account.account_id)
     if account is None:
         raise AuthenticationFailed()
-    return JSONResponse(account_view(account, gateway.settings.tiers))
+    uses = await asyncio.to_thread(cap_uses, gateway.store, account.account_id)
+    return JSONResponse(
+        {**account_view(account, gateway.settings.tiers), "spend_caps": [cap_use_view(use) for use in uses]}
+    )
 
 
 async def list_usage(request: Request) -> Response:

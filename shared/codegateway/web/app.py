@@ -22,7 +22,14 @@ from codegateway.telemetry import Telemetry
 from codegateway.web.account import get_account, list_usage
 from codegateway.web.chat_completions import create_chat_completion
 from codegateway.web.error_responses import on_gateway_error, on_http_exception, on_unexpected_error
-from codegateway.web.keys import create_own_key, list_own_keys, revoke_own_key, rotate_own_key
+from codegateway.web.keys import (
+    create_own_key,
+    list_own_keys,
+    remove_own_key_cap,
+    revoke_own_key,
+    rotate_own_key,
+    set_own_key_cap,
+)
 from codegateway.web.messages import count_tokens, create_message
 from codegateway.web.models import get_model, list_models
 from codegateway.web.origin_guard import OriginGuard
@@ -65,6 +72,8 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         Route("/v1/account/keys", create_own_key, methods=["POST"]),
         Route("/v1/account/keys/{key_id}/revoke", revoke_own_key, methods=["POST"]),
         Route("/v1/account/keys/{key_id}/rotate", rotate_own_key, methods=["POST"]),
+        Route("/v1/account/keys/{key_id}/caps/{period}", set_own_key_cap, methods=["PUT"]),
+        Route("/v1/account/keys/{key_id}/caps/{period}", remove_own_key_cap, methods=["DELETE"]),
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
     ]
     app = Starlette(

@@ -1,5 +1,5 @@
-"""Key self-service for a key holder: list, create, revoke and rotate the keys of the caller's own
-account. Another account's key id answers 404, exactly like an id that does not exist.
+"""Key self-service for a key holder: list, create, revoke, rotate and cap the keys of the caller's
+own account. Another account's key id answers 404, exactly like an id that does not exist.
 
 A key may revoke (or rotate away) itself: this answer still goes out, and the next request with it
 is refused (within a second, like any revocation).
@@ -13,11 +13,13 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from codegateway.amounts import parse_usd
 from codegateway.auth import Caller
+from codegateway.caps_admin import cap_uses, remove_key_cap, set_key_cap
 from codegateway.errors import InvalidRequest
 from codegateway.gateway import Gateway
 from codegateway.keys_admin import issue_own_key, revoke, rotate_key
-from codegateway.views import key_view, listing, new_key_view, rotation_view
+from codegateway.views import cap_use_view, key_view, listing, new_key_view, rotation_view
 from codegateway.web.body import read_limited_body
 
 # A key name and nothing else: far below any request limit.
@@ -78,3 +80,35 @@ async def rotate_own_key(request: Request) -> Response:
     return JSONResponse(
         rotation_view(rotated.revoked, rotated.issued.record, rotated.issued.plaintext), status_code=201
     )
+
+
+async def set_own_key_cap(request: Request) -> Response:
+    """PUT /v1/account/keys/{key_id}/caps/{period} {"amount_usd": "5"}: cap one of the account's keys."""
+    gateway, caller = await _caller(request)
+    body = await read_limited_body(request, _MAX_BODY_BYTES)
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest('The body is not valid JSON: send {"amount_usd": "5"}.') from None
+    if not isinstance(parsed, dict) or set(parsed) != {"amount_usd"}:
+        raise InvalidRequest('The body holds the cap only: {"amount_usd": "5"}.')
+    limit_nano = parse_usd(parsed["amount_usd"])
+    account_id = caller.account.account_id
+    params = request.path_params
+    await asyncio.to_thread(
+        set_key_cap, gateway.store, params["key_id"], params["period"], limit_nano, account_id=account_id
+    )
+    return await _own_caps(gateway, account_id)
+
+
+async def remove_own_key_cap(request: Request) -> Response:
+    gateway, caller = await _caller(request)
+    account_id = caller.account.account_id
+    params = request.path_params
+    await asyncio.to_thread(remove_key_cap, gateway.store, params["key_id"], params["period"], account_id=account_id)
+    return await _own_caps(gateway, account_id)
+
+
+async def _own_caps(gateway: Gateway, account_id: str) -> Response:
+    uses = await asyncio.to_thread(cap_uses, gateway.store, account_id)
+    return JSONResponse(listing([cap_use_view(use) for use in uses]))

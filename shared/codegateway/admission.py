@@ -54,7 +54,10 @@ class Admission:
     def hold_for(self, exchange: Exchange) -> Hold:
         assert exchange.message is not None
         estimate = estimate_cost_nano(
-            exchange.message, exchange.caller.account.markup_bp, self._settings.typical_output_tokens
+            exchange.message,
+            exchange.caller.account.markup_bp,
+            self._settings.typical_output_tokens,
+            at=exchange.priced_at,
         )
         # The hold must outlive the longest possible request, so the sweep never frees a live one.
         lifetime_s = int(self._settings.total_timeout_s) + self._settings.hold_margin_s

@@ -8,8 +8,11 @@ can take the balance below zero by the difference, and by nothing more.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from codegateway.message_request import MessageRequest
-from codegateway.pricing import apply_markup
+from codegateway.pricing import cost_of
+from codegateway.usage import Usage
 
 BYTES_PER_TOKEN = 4
 
@@ -22,10 +25,11 @@ def estimated_output_tokens(max_tokens: int | None, typical_output_tokens: int) 
     return min(max_tokens, typical_output_tokens) if max_tokens is not None else typical_output_tokens
 
 
-def estimate_cost_nano(message: MessageRequest, markup_bp: int, typical_output_tokens: int) -> int:
-    prices = message.model.prices_for("fast" if message.fast else None)
-    base = (
-        estimated_input_tokens(message.body_bytes) * prices.input
-        + estimated_output_tokens(message.max_tokens, typical_output_tokens) * prices.output
+def estimate_cost_nano(message: MessageRequest, markup_bp: int, typical_output_tokens: int, *, at: datetime) -> int:
+    # Priced by the same function as the bill; the request's speed stands in for the response's.
+    hypothetical = Usage(
+        input_tokens=estimated_input_tokens(message.body_bytes),
+        output_tokens=estimated_output_tokens(message.max_tokens, typical_output_tokens),
+        speed="fast" if message.fast else None,
     )
-    return apply_markup(base, markup_bp)
+    return cost_of(hypothetical, message.model, markup_bp, at=at).billed_nano

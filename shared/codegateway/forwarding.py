@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from codegateway.auth import Caller
+from codegateway.clock import utc_now
 from codegateway.errors import GatewayError
 from codegateway.message_request import MessageRequest
 from codegateway.records import Hold
@@ -40,6 +42,11 @@ class Exchange:
     upstream_request_id: str | None = None
     source: str = "anthropic"
     log_fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def priced_at(self) -> datetime:
+        """The moment whose rates apply (prices change on dates): when the request was made."""
+        return datetime.fromisoformat(self.created_at) if self.created_at else utc_now()
 
 
 async def forward(

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from codegateway.admission import Admission
 from codegateway.auth import Authenticator
+from codegateway.catalog import Catalog
 from codegateway.keys import VerifiedKeyCache
-from codegateway.pricing import Catalog
 from codegateway.rate_limit import RateLimiter
 from codegateway.secret_source import SecretSource
 from codegateway.settings import Settings

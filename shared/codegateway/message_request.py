@@ -10,37 +10,47 @@ from typing import Any
 
 import orjson
 
+from codegateway.catalog import FAMILY_POLICY, Catalog
 from codegateway.errors import InvalidRequest, UnknownModel
-from codegateway.pricing import Catalog, ModelEntry
+from codegateway.pricing import ModelEntry
 
 
 @dataclass(frozen=True, slots=True)
 class MessageRequest:
+    # The catalog entry the request is priced with (the id it names may be unknown or suffixed).
     model: ModelEntry
     stream: bool
     max_tokens: int | None
     body_bytes: int
-    # Fast output mode is priced higher; the estimate must know before the response says so.
+    # Fast mode costs more: the admission estimate sizes the hold by it. Billing never reads it; it
+    # reads the response's usage.speed.
     fast: bool = False
+    # The id as sent (forwarded untouched) and, when that is not the entry's own id, the entry's.
+    model_id: str = ""
+    priced_as: str | None = None
+    priced_by_family: bool = False
 
 
-def parse_message_request(body: bytes, catalog: Catalog) -> MessageRequest:
+def parse_message_request(body: bytes, catalog: Catalog, unknown_model_policy: str = FAMILY_POLICY) -> MessageRequest:
     payload = _json_object(body)
     model_id = payload.get("model")
     if not isinstance(model_id, str) or not model_id:
         raise InvalidRequest("model: Field required (a model id string, e.g. claude-sonnet-4-6).")
     if not isinstance(payload.get("messages"), list):
         raise InvalidRequest("messages: Field required (a list of message objects).")
-    entry = catalog.get(model_id)
-    if entry is None:
+    resolution = catalog.resolve(model_id, unknown_model_policy)
+    if resolution is None:
         raise UnknownModel(unknown_model_message(model_id, catalog))
     max_tokens = payload.get("max_tokens")
     return MessageRequest(
-        model=entry,
+        model=resolution.entry,
         stream=payload.get("stream") is True,
         max_tokens=max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else None,
         body_bytes=len(body),
         fast=payload.get("speed") == "fast",
+        model_id=model_id,
+        priced_as=resolution.priced_as,
+        priced_by_family=resolution.by_family,
     )
 
 

@@ -11,8 +11,9 @@ import logging
 import time
 from dataclasses import asdict
 
+from codegateway.catalog import Catalog
 from codegateway.forwarding import Exchange
-from codegateway.pricing import Catalog, cost_of
+from codegateway.pricing import cost_of
 from codegateway.records import UsageRecord
 from codegateway.relay import RelayOutcome
 from codegateway.store import Store
@@ -29,7 +30,8 @@ def usage_record(
     assert exchange.message is not None
     usage = capture.usage if capture is not None else Usage()
     markup_bp = exchange.caller.account.markup_bp
-    cost = cost_of(usage, exchange.message.model, markup_bp, catalog.web_search_nano_per_request)
+    message = exchange.message
+    cost = cost_of(usage, message.model, markup_bp, at=exchange.priced_at, catalog=catalog)
     write_5m, write_1h = usage.cache_writes_by_ttl
     error_type = outcome.error_detail if outcome.ended == "upstream_failed" else None
     if capture is not None and capture.upstream_error_type:
@@ -43,7 +45,9 @@ def usage_record(
         request_id=exchange.request_id,
         created_at=exchange.created_at,
         key_id=exchange.caller.key.key_id,
-        model=exchange.message.model.model_id,
+        model=message.model_id or message.model.model_id,
+        priced_as=message.priced_as,
+        catalog_version=catalog.version or None,
         status=outcome.status,
         ended=outcome.ended,
         input_tokens=usage.input_tokens,
@@ -54,13 +58,14 @@ def usage_record(
         cache_read_input_tokens=usage.cache_read_input_tokens,
         web_search_requests=usage.web_search_requests,
         speed=usage.speed,
+        inference_geo=usage.inference_geo,
         base_nano=cost.base_nano,
         markup_bp=cost.markup_bp,
         billed_nano=cost.billed_nano,
         duration_ms=int((time.monotonic() - exchange.started) * 1000),
         ttfb_ms=int(outcome.first_chunk_s * 1000) if outcome.first_chunk_s is not None else None,
         attempts=exchange.attempts,
-        stream=exchange.message.stream,
+        stream=message.stream,
         error_type=error_type,
         session_id=exchange.session_id,
         upstream_request_id=exchange.upstream_request_id,

@@ -7,7 +7,7 @@ import pytest
 
 from codegateway.errors import InvalidRequest, UnknownModel
 from codegateway.message_request import parse_message_request
-from codegateway.pricing import Catalog
+from codegateway.catalog import Catalog
 
 CATALOG = Catalog.load()
 

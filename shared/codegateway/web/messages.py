@@ -65,9 +65,13 @@ def new_exchange(
     source: str = "anthropic",
 ) -> Exchange:
     """The exchange for a Messages body (the client's own, or one translated from another API)."""
-    message = parse_message_request(body, gateway.catalog)
+    message = parse_message_request(body, gateway.catalog, gateway.settings.unknown_model_policy)
     log_fields: dict[str, Any] = request.scope["state"]["log_fields"]
-    log_fields.update(model=message.model.model_id, stream=message.stream)
+    log_fields.update(model=message.model_id, stream=message.stream)
+    if message.priced_as:
+        log_fields["priced_as"] = message.priced_as
+    if message.priced_by_family:
+        log_fields["unknown_model"] = True  # Telemetry warns once per id and counts it
     session_id = request.headers.get("x-claude-code-session-id")
     return Exchange(
         request_id=request.scope["state"]["request_id"],

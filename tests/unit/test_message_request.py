@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from codegateway.catalog import Catalog
 from codegateway.errors import InvalidRequest, UnknownModel
 from codegateway.message_request import parse_message_request
-from codegateway.catalog import Catalog
 
 CATALOG = Catalog.load()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -41,29 +42,43 @@ def _run_claude(
     *,
     args: tuple[str, ...] = (),
     extra_env: dict[str, str] | None = None,
+    home: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    if home is not None:
+        return _run_claude_in(home, stack, credentials, prompt, args, extra_env or {})
+    with tempfile.TemporaryDirectory() as temporary_home:
+        return _run_claude_in(Path(temporary_home), stack, credentials, prompt, args, extra_env or {})
+
+
+def _run_claude_in(
+    home: Path,
+    stack: RunningStack,
+    credentials: dict[str, str],
+    prompt: str,
+    args: tuple[str, ...],
+    extra_env: dict[str, str],
 ) -> subprocess.CompletedProcess[str]:
     assert CLAUDE is not None
-    with tempfile.TemporaryDirectory() as home:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": home,
-            "ANTHROPIC_BASE_URL": stack.base_url,
-            "DISABLE_TELEMETRY": "1",
-            "DISABLE_ERROR_REPORTING": "1",
-            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-            "DISABLE_AUTOUPDATER": "1",
-            **credentials,
-            **(extra_env or {}),
-        }
-        return subprocess.run(
-            [CLAUDE, "--print", *args, prompt],
-            env=env,
-            cwd=home,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            check=False,
-        )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "ANTHROPIC_BASE_URL": stack.base_url,
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_ERROR_REPORTING": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        **credentials,
+        **extra_env,
+    }
+    return subprocess.run(
+        [CLAUDE, "--print", *args, prompt],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
 
 
 @needs_claude
@@ -150,3 +165,26 @@ def test_claude_codes_fast_mode_is_billed_at_the_fast_rate(
     (record,) = [record for record in records if record["model"] == "claude-opus-5-5"]
     # Opus 5.5 at 2x: $0.01 x 2 = $0.02 -> $0.03
     assert (record["speed"], record["cost_usd"]) == ("fast", "0.03")
+
+
+@needs_claude
+def test_claude_codes_model_discovery_lists_todays_models_newest_first(stack: RunningStack, tmp_path: Path) -> None:
+    # With CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY=1 Claude Code reads GET /v1/models?limit=1000 at
+    # start-up and keeps the models its picker offers in ~/.claude/cache/gateway-models.json.
+    result = _run_claude(
+        stack,
+        {"ANTHROPIC_API_KEY": stack.api_key},
+        extra_env={"CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY": "1"},
+        home=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    cached = json.loads((tmp_path / ".claude" / "cache" / "gateway-models.json").read_text())
+    models = [(model["id"], model["display_name"]) for model in cached["models"]]
+    assert models[:5] == [
+        ("claude-fable-5-2", "Claude Fable 5.2"),
+        ("claude-mythos-5-2", "Claude Mythos 5.2"),
+        ("claude-haiku-5-5", "Claude Haiku 5.5"),
+        ("claude-sonnet-5-5", "Claude Sonnet 5.5"),
+        ("claude-opus-5-5", "Claude Opus 5.5"),
+    ]
+    assert "claude-opus-4-1" not in {model_id for model_id, _ in models}  # retired: not offered

@@ -29,6 +29,8 @@ class MessageRequest:
     model_id: str = ""
     priced_as: str | None = None
     priced_by_family: bool = False
+    # The catalog the request was admitted (and is billed) with.
+    catalog_version: str = ""
 
 
 def parse_message_request(body: bytes, catalog: Catalog, unknown_model_policy: str = FAMILY_POLICY) -> MessageRequest:
@@ -51,6 +53,7 @@ def parse_message_request(body: bytes, catalog: Catalog, unknown_model_policy: s
         model_id=model_id,
         priced_as=resolution.priced_as,
         priced_by_family=resolution.by_family,
+        catalog_version=catalog.version,
     )
 
 

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     tier_workers: int = Field(default=16, ge=1, le=64)
 
     pricing_catalog_path: Path | None = None
+    # "dynamodb": the catalog an operator imported (`cgw prices import`) is in force, re-read every
+    # pricing_catalog_refresh_s; the bundled file (or pricing_catalog_path) until there is one.
+    pricing_catalog_source: Literal["file", "dynamodb"] = "file"
+    pricing_catalog_refresh_s: float = Field(default=60.0, ge=1.0)
     # A `claude-<family>-...` id the catalog does not know: "family" admits it at the newest served
     # model of that family (recorded as priced_as, warned once per id, counted in a metric), so a
     # model released today works before the catalog lists it; "refuse" answers 422.

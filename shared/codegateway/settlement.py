@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 
 from codegateway.catalog import Catalog
@@ -47,7 +48,7 @@ def usage_record(
         key_id=exchange.caller.key.key_id,
         model=message.model_id or message.model.model_id,
         priced_as=message.priced_as,
-        catalog_version=catalog.version or None,
+        catalog_version=message.catalog_version or None,
         status=outcome.status,
         ended=outcome.ended,
         input_tokens=usage.input_tokens,
@@ -74,9 +75,9 @@ def usage_record(
 
 
 class Settlement:
-    def __init__(self, store: Store, catalog: Catalog) -> None:
+    def __init__(self, store: Store, catalog: Callable[[], Catalog]) -> None:
         self._store = store
-        self._catalog = catalog
+        self._catalog = catalog  # the catalog in force now (an operator may import a new one)
 
     async def settle(self, exchange: Exchange, outcome: RelayOutcome, capture: UsageCapture | None) -> None:
         fields = exchange.log_fields
@@ -87,7 +88,7 @@ class Settlement:
             fields["keepalives"] = outcome.keepalives_sent
         if exchange.hold is None:
             return  # count_tokens: free, never reserved, never recorded
-        record = usage_record(exchange, outcome, capture, self._catalog)
+        record = usage_record(exchange, outcome, capture, self._catalog())
         fields.update(
             input_tokens=record.input_tokens,
             output_tokens=record.output_tokens,

@@ -7,6 +7,7 @@ import typer
 from codegateway.cli.accounts import accounts_app
 from codegateway.cli.balance import register_balance_commands
 from codegateway.cli.keys import keys_app
+from codegateway.cli.prices import register_prices_commands
 from codegateway.cli.usage import register_usage_commands
 
 
@@ -15,3 +16,4 @@ def register_admin_commands(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
     register_balance_commands(app)
     register_usage_commands(app)
+    register_prices_commands(app)

@@ -21,6 +21,7 @@ USAGE_COLUMNS = (
     "request_id", "created_at", "model", "key_id", "input_tokens", "output_tokens",
     "cache_creation_input_tokens", "cache_read_input_tokens", "cost_usd", "status", "ended",
     "error_type", "duration_ms", "session_id", "stream", "source", "priced_as", "speed", "inference_geo",
+    "catalog_version",
 )  # fmt: skip
 
 
@@ -65,6 +66,7 @@ def usage_row(record: UsageRecord) -> dict[str, Any]:
         "priced_as": record.priced_as,
         "speed": record.speed,
         "inference_geo": record.inference_geo,
+        "catalog_version": record.catalog_version,
     }
 
 

@@ -158,7 +158,7 @@ def cost_of(
     created_at), fast and data residency as the response reported them, web searches per request.
 
     With usage.iterations (server-side fallback, advisor, compaction) each iteration is priced at its
-    own model's rates (found in catalog; the request's model when it names none or an unknown
+    own model's rates (resolved in catalog like a request's id; the request's model when it names none or an unknown
     one) and the top-level token counts, which cover only the executor's iterations, are not added
     again. A refusal before any output is not billed (pricing.md, Refusals)."""
     if usage.refused_before_output:
@@ -168,8 +168,8 @@ def cost_of(
         for iteration in usage.iterations:
             if iteration.usage.refused_before_output:
                 continue  # an attempt declined before output is not charged
-            found = catalog.get(iteration.model) if catalog and iteration.model else None
-            scaled += _scaled_token_pico(iteration.usage, found or entry, at)
+            found = catalog.resolve(iteration.model) if catalog and iteration.model else None
+            scaled += _scaled_token_pico(iteration.usage, found.entry if found else entry, at)
     else:
         scaled = _scaled_token_pico(usage, entry, at)
     scaled += usage.web_search_requests * entry.web_search_pico_per_request * _MULTIPLIER_SCALE

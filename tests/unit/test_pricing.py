@@ -352,3 +352,18 @@ def test_admission_estimate_of_a_fast_request_holds_the_fast_price() -> None:
     body = b'{"model":"claude-opus-5-5","speed":"fast","max_tokens":500,"messages":[]}'.ljust(4000)
     # 1,000 x $4 + 500 x $20 = $0.014; fast 2x = $0.028 (at cost).
     assert estimate_cost_nano(parse_message_request(body, CATALOG), AT_COST, 4096, at=NOW) == 28_000_000
+
+
+def test_an_iteration_on_a_model_newer_than_the_catalog_is_priced_by_its_family() -> None:
+    # An advisor on claude-opus-6 (unknown): priced as Opus 5.5, 1,000 x $4 + 100 x $20 = $0.006;
+    # the executor, Haiku 4.5: 1,000 x $1 + 100 x $5 = $0.0015. Total 7,500,000 nano-USD.
+    usage = Usage()
+    usage.merge(
+        {
+            "iterations": [
+                {"type": "advisor_message", "model": "claude-opus-6", "input_tokens": 1_000, "output_tokens": 100},
+                {"type": "message", "input_tokens": 1_000, "output_tokens": 100},
+            ]
+        }
+    )
+    assert _billed(usage, "claude-haiku-4-5") == 7_500_000

@@ -158,9 +158,9 @@ def cost_of(
     created_at), fast and data residency as the response reported them, web searches per request.
 
     With usage.iterations (server-side fallback, advisor, compaction) each iteration is priced at its
-    own model's rates (resolved in catalog like a request's id; the request's model when it names none or an unknown
-    one) and the top-level token counts, which cover only the executor's iterations, are not added
-    again. A refusal before any output is not billed (pricing.md, Refusals)."""
+    own model's rates (its id resolved in `catalog` as a request's is; the request's model when it
+    names none or none resolves) and the top-level token counts, which cover only the executor's
+    iterations, are not added again. A refusal before any output is not billed (pricing.md)."""
     if usage.refused_before_output:
         return Cost(base_nano=0, markup_bp=markup_bp, billed_nano=0)
     if usage.iterations:

@@ -98,7 +98,7 @@ class Admission:
         message = exchange.message
         assert message is not None and message.shape is not None
         cached = self._prompt_history.cached_tokens(exchange.caller.key.key_id, message.shape)
-        estimate = estimate_hold(message, exchange.caller.account.markup_bp, cached)
+        estimate = estimate_hold(message, exchange.caller.account.markup_bp, cached, at=exchange.priced_at)
         exchange.log_fields.update(hold_prompt_tokens=estimate.prompt_tokens, hold_cached_tokens=estimate.cached_tokens)
         # The hold must outlive the longest possible request, so the sweep never frees a live one.
         lifetime_s = int(self._settings.total_timeout_s) + self._settings.hold_margin_s

@@ -15,6 +15,7 @@ that the whole first hold fit within the overdraft limit (admission.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from codegateway.message_request import MessageRequest
 from codegateway.pricing import ModelEntry, cost_of
@@ -56,14 +57,15 @@ def initial_output_tokens(message: MessageRequest) -> int:
     return min(max_tokens, INITIAL_STREAM_OUTPUT_TOKENS) if message.stream else max_tokens
 
 
-def estimate_hold(message: MessageRequest, markup_bp: int, cached_tokens: int) -> HoldEstimate:
+def estimate_hold(message: MessageRequest, markup_bp: int, cached_tokens: int, *, at: datetime) -> HoldEstimate:
     usage = estimated_prompt_usage(message, cached_tokens)
+    # The request's speed stands in for the response's (which alone is billed).
     usage.speed = "fast" if message.fast else None
     usage.output_tokens = min(ADMISSION_OUTPUT_TOKENS, initial_output_tokens(message))
-    must_cover_nano = _billed(usage, message.model, markup_bp)
+    must_cover_nano = _billed(usage, message.model, markup_bp, at)
     usage.output_tokens = initial_output_tokens(message)
     return HoldEstimate(
-        nano=_billed(usage, message.model, markup_bp),
+        nano=_billed(usage, message.model, markup_bp, at),
         must_cover_nano=must_cover_nano,
         prompt_tokens=usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens,
         cached_tokens=usage.cache_read_input_tokens,
@@ -71,25 +73,25 @@ def estimate_hold(message: MessageRequest, markup_bp: int, cached_tokens: int) -
     )
 
 
-def running_cost_nano(usage: Usage, model: ModelEntry, markup_bp: int) -> int:
+def running_cost_nano(usage: Usage, model: ModelEntry, markup_bp: int, at: datetime) -> int:
     """What the request has cost so far (the usage seen, output estimated while it streams)."""
-    return _billed(usage, model, markup_bp)
+    return _billed(usage, model, markup_bp, at)
 
 
-def extension_target_nano(usage: Usage, model: ModelEntry, markup_bp: int, max_tokens: int | None) -> int:
+def extension_target_nano(usage: Usage, model: ModelEntry, markup_bp: int, max_tokens: int | None, at: datetime) -> int:
     """The hold to grow to: the cost so far plus the next block of output, never past max_tokens."""
     ahead = Usage(**{name: getattr(usage, name) for name in _COPIED})
     ahead.output_tokens = usage.output_tokens + EXTENSION_OUTPUT_TOKENS
     if max_tokens is not None:
         ahead.output_tokens = min(ahead.output_tokens, max(max_tokens, usage.output_tokens))
-    return _billed(ahead, model, markup_bp)
+    return _billed(ahead, model, markup_bp, at)
 
 
-def extension_margin_nano(model: ModelEntry, markup_bp: int, fast: bool) -> int:
+def extension_margin_nano(model: ModelEntry, markup_bp: int, fast: bool, at: datetime) -> int:
     """Grow the hold when the running cost comes this close to it: a quarter of an extension, so
     output streamed while the extension is written (or between two checks) stays inside the hold."""
     usage = Usage(output_tokens=EXTENSION_OUTPUT_TOKENS // 4, speed="fast" if fast else None)
-    return _billed(usage, model, markup_bp)
+    return _billed(usage, model, markup_bp, at)
 
 
 _COPIED = (
@@ -103,5 +105,5 @@ _COPIED = (
 )
 
 
-def _billed(usage: Usage, model: ModelEntry, markup_bp: int) -> int:
-    return cost_of(usage, model, markup_bp, 0).billed_nano
+def _billed(usage: Usage, model: ModelEntry, markup_bp: int, at: datetime) -> int:
+    return cost_of(usage, model, markup_bp, at=at).billed_nano

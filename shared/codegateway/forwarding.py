@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from codegateway.auth import Caller
+from codegateway.clock import utc_now
 from codegateway.errors import GatewayError
 from codegateway.message_request import MessageRequest
 from codegateway.records import Hold
@@ -47,6 +49,11 @@ class Exchange:
     extra_response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     # Fills extra_response_headers while the upstream call runs (admission.py).
     cap_use_shown: asyncio.Task[None] | None = None
+
+    @property
+    def priced_at(self) -> datetime:
+        """The moment whose rates apply (prices change on dates): when the request was made."""
+        return datetime.fromisoformat(self.created_at) if self.created_at else utc_now()
 
 
 async def forward(

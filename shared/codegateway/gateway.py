@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from codegateway.admission import Admission
 from codegateway.auth import Authenticator
+from codegateway.catalog import Catalog
+from codegateway.catalog_source import CatalogSource, FetchStored
 from codegateway.keys import VerifiedKeyCache
-from codegateway.pricing import Catalog
 from codegateway.prompt_history import PromptHistory
 from codegateway.rate_limit import RateLimiter
 from codegateway.secret_source import SecretSource
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 class Gateway:
     settings: Settings
     store: Store
-    catalog: Catalog
+    catalog_source: CatalogSource
     upstream: Upstream
     verified_keys: VerifiedKeyCache
     authenticator: Authenticator
@@ -33,6 +34,10 @@ class Gateway:
     settlement: Settlement
     # When configured (the edge is on), every request must carry it in x-cgw-origin-verify.
     origin_secret: SecretSource
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.catalog_source.current()
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
@@ -58,12 +63,17 @@ def build_gateway(
     )
     origin_secret.load()
     verified = VerifiedKeyCache()
-    catalog = Catalog.load(settings.pricing_catalog_path)
+    catalog_source = CatalogSource(
+        Catalog.load(settings.pricing_catalog_path),
+        _stored_catalog_reader(store) if settings.pricing_catalog_source == "dynamodb" else None,
+        settings.pricing_catalog_refresh_s,
+    )
+    catalog_source.load()
     prompt_history = PromptHistory()
     return Gateway(
         settings=settings,
         store=store,
-        catalog=catalog,
+        catalog_source=catalog_source,
         upstream=Upstream(settings, upstream_key.current, transport=upstream_transport),
         origin_secret=origin_secret,
         verified_keys=verified,
@@ -74,5 +84,13 @@ def build_gateway(
             max_age_s=settings.record_max_age_s,
         ),
         admission=Admission(store, settings, rate_limiter, prompt_history),
-        settlement=Settlement(store, catalog, prompt_history),
+        settlement=Settlement(store, catalog_source.current, prompt_history),
     )
+
+
+def _stored_catalog_reader(store: Store) -> FetchStored:
+    def read() -> tuple[str, str] | None:
+        stored = store.pricing_catalogs.current()
+        return (stored.version, stored.catalog_json) if stored else None
+
+    return read

@@ -47,7 +47,9 @@ class HoldGrowth:
     def __post_init__(self) -> None:
         message = self.exchange.message
         assert message is not None
-        self._margin_nano = extension_margin_nano(message.model, self.exchange.caller.account.markup_bp, message.fast)
+        self._margin_nano = extension_margin_nano(
+            message.model, self.exchange.caller.account.markup_bp, message.fast, self.exchange.priced_at
+        )
 
     async def allows(self, capture: UsageCapture) -> bool:
         hold = self.exchange.hold
@@ -59,10 +61,10 @@ class HoldGrowth:
         self._checked_output, self._checked_input = output, capture.input_known
         usage = capture.usage_so_far()
         markup_bp = self.exchange.caller.account.markup_bp
-        running_nano = running_cost_nano(usage, message.model, markup_bp)
+        running_nano = running_cost_nano(usage, message.model, markup_bp, self.exchange.priced_at)
         if running_nano + self._margin_nano < hold.nano:
             return True
-        target = extension_target_nano(usage, message.model, markup_bp, message.max_tokens)
+        target = extension_target_nano(usage, message.model, markup_bp, message.max_tokens, self.exchange.priced_at)
         target = max(target, running_nano + 2 * self._margin_nano)
         account_id = self.exchange.caller.account.account_id
         try:

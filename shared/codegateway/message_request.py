@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 
+from codegateway.catalog import FAMILY_POLICY, Catalog
 from codegateway.errors import InvalidRequest, UnknownModel
-from codegateway.pricing import Catalog, ModelEntry
+from codegateway.pricing import ModelEntry
 from codegateway.prompt_shape import PromptShape, prompt_shape
 
 # No Anthropic model id is near this long; a longer one is refused before any near-id search.
@@ -22,17 +23,27 @@ MAX_MODEL_ID_CHARS = 256
 
 @dataclass(frozen=True, slots=True)
 class MessageRequest:
+    # The catalog entry the request is priced with (the id it names may be unknown or suffixed).
     model: ModelEntry
     stream: bool
     max_tokens: int | None
     body_bytes: int
-    # Fast output mode is priced higher; the estimate must know before the response says so.
+    # Fast mode costs more: the admission estimate sizes the hold by it. Billing never reads it; it
+    # reads the response's usage.speed.
     fast: bool = False
+    # The id as sent (forwarded untouched) and, when that is not the entry's own id, the entry's.
+    model_id: str = ""
+    priced_as: str | None = None
+    priced_by_family: bool = False
+    # The catalog the request was admitted (and is billed) with.
+    catalog_version: str = ""
     # What the hold estimate reads of the prompt (sizes, cache breakpoints), never its text.
     shape: PromptShape | None = None
 
 
-def parse_message_request(body: bytes, catalog: Catalog, *, require_max_tokens: bool = True) -> MessageRequest:
+def parse_message_request(
+    body: bytes, catalog: Catalog, unknown_model_policy: str = FAMILY_POLICY, *, require_max_tokens: bool = True
+) -> MessageRequest:
     """require_max_tokens: Messages requires it; count_tokens has none (and is never held)."""
     payload = _json_object(body)
     model_id = payload.get("model")
@@ -45,16 +56,20 @@ def parse_message_request(body: bytes, catalog: Catalog, *, require_max_tokens: 
     stream = payload.get("stream", False)
     if not isinstance(stream, bool):
         raise InvalidRequest("stream: must be a boolean (true or false).")
-    entry = catalog.get(model_id)
-    if entry is None:
+    resolution = catalog.resolve(model_id, unknown_model_policy)
+    if resolution is None:
         raise UnknownModel(unknown_model_message(model_id, catalog))
     max_tokens = _max_tokens(payload, required=require_max_tokens)
     return MessageRequest(
-        model=entry,
+        model=resolution.entry,
         stream=stream,
         max_tokens=max_tokens,
         body_bytes=len(body),
         fast=payload.get("speed") == "fast",
+        model_id=model_id,
+        priced_as=resolution.priced_as,
+        priced_by_family=resolution.by_family,
+        catalog_version=catalog.version,
         shape=prompt_shape(payload, len(body)),
     )
 

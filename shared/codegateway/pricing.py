@@ -1,24 +1,37 @@
-"""The pricing catalog (data, see pricing_catalog.json) and cost in integer nano-USD. No I/O but the
-one-time catalog read; no floats: prices are parsed as exact decimals and held as integers."""
+"""Cost of a request in integer nano-USD, from its usage and its model's catalog entry. No I/O.
+
+Rates are integer pico-USD per token: some stacked rates are fractions of a nano-USD (Haiku 5.5's
+5-minute write at 1.1x is 137.5 n$ per token), so the whole request is summed exactly and rounded once,
+up, to a whole nano-USD, markup included (../shared/reference/pricing.md: Anthropic publishes no
+rounding rule of its own, and rounding up never under-bills by more than $0.000000001 per request).
+"""
 
 from __future__ import annotations
 
-import difflib
-import json
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codegateway.units import BASIS_POINTS, NANO_PER_USD
 from codegateway.usage import Usage
 
+if TYPE_CHECKING:
+    from codegateway.catalog import Catalog
+
+PICO_PER_NANO = 1_000
+PICO_PER_USD = NANO_PER_USD * PICO_PER_NANO
 _MTOK = 1_000_000
+# Scaled sums carry two multipliers (fast, data residency) in basis points each.
+_MULTIPLIER_SCALE = BASIS_POINTS * BASIS_POINTS
+
+LATEST, ACTIVE, LEGACY, DEPRECATED, RETIRED = "latest", "active", "legacy", "deprecated", "retired"
+STATUSES = (LATEST, ACTIVE, LEGACY, DEPRECATED, RETIRED)
 
 
 @dataclass(frozen=True, slots=True)
-class ClassPrices:
-    """nano-USD per token, by token class."""
+class ClassRates:
+    """pico-USD per token, by token class."""
 
     input: int
     output: int
@@ -28,22 +41,64 @@ class ClassPrices:
 
 
 @dataclass(frozen=True, slots=True)
+class Band:
+    """Rates that replace every class's rate once a request's prompt is over prompt_tokens_over."""
+
+    prompt_tokens_over: int
+    rates: ClassRates
+
+
+@dataclass(frozen=True, slots=True)
+class RatePeriod:
+    """Rates in force from starts_at (None: since the model's release) until the next period."""
+
+    starts_at: datetime | None
+    rates: ClassRates
+    bands: tuple[Band, ...] = ()
+
+    def rates_for_prompt(self, prompt_tokens: int) -> ClassRates:
+        chosen = self.rates
+        for band in sorted(self.bands, key=lambda band: band.prompt_tokens_over):
+            if prompt_tokens > band.prompt_tokens_over:
+                chosen = band.rates
+        return chosen
+
+
+@dataclass(frozen=True, slots=True)
 class ModelEntry:
     model_id: str
+    family: str
     display_name: str
     created_at: str
-    prices: ClassPrices
-    fast_prices: ClassPrices | None = None
+    status: str
+    periods: tuple[RatePeriod, ...]
+    # Basis points: 20_000 is 2x. Fast applies when the response says usage.speed == "fast", data
+    # residency when it says usage.inference_geo == "us"; 10_000 where the model has no surcharge.
+    fast_multiplier_bp: int = BASIS_POINTS
+    us_residency_multiplier_bp: int = BASIS_POINTS
+    web_search_pico_per_request: int = 0
+    retires_at: str | None = None
 
-    def prices_for(self, speed: str | None) -> ClassPrices:
-        return self.fast_prices if speed == "fast" and self.fast_prices else self.prices
+    @property
+    def served(self) -> bool:
+        return self.status != RETIRED
+
+    def period_at(self, at: datetime) -> RatePeriod:
+        in_force = self.periods[0]
+        for period in self.periods[1:]:
+            if period.starts_at is not None and period.starts_at <= at:
+                in_force = period
+        return in_force
+
+    def rates_at(self, at: datetime, prompt_tokens: int = 0) -> ClassRates:
+        return self.period_at(at).rates_for_prompt(prompt_tokens)
 
 
 @dataclass(frozen=True, slots=True)
 class Cost:
-    base_nano: int
+    base_nano: int  # before markup, rounded up
     markup_bp: int
-    billed_nano: int
+    billed_nano: int  # the one figure charged: markup applied, then one rounding up
 
 
 def usd_to_nano(usd: str) -> int:
@@ -53,77 +108,83 @@ def usd_to_nano(usd: str) -> int:
     return int(nano)
 
 
-def _per_token(usd_per_mtok: str) -> int:
-    nano = Decimal(usd_per_mtok) * NANO_PER_USD / _MTOK
-    if nano != nano.to_integral_value():
-        raise ValueError(f"{usd_per_mtok} USD/MTok is not a whole number of nano-USD per token")
-    return int(nano)
+def usd_to_pico(usd: str) -> int:
+    pico = Decimal(usd) * PICO_PER_USD
+    if pico != pico.to_integral_value():
+        raise ValueError(f"{usd} USD is not a whole number of pico-USD")
+    return int(pico)
 
 
-def _class_prices(group: dict[str, str]) -> ClassPrices:
-    return ClassPrices(**{name: _per_token(value) for name, value in group.items()})
+def usd_per_mtok_to_pico_per_token(usd_per_mtok: str) -> int:
+    """$N per MTok is N x 10^6 pico-USD per token."""
+    pico = Decimal(usd_per_mtok) * PICO_PER_USD / _MTOK
+    if pico != pico.to_integral_value():
+        raise ValueError(f"{usd_per_mtok} USD/MTok is not a whole number of pico-USD per token")
+    return int(pico)
 
 
-class Catalog:
-    def __init__(self, models: list[ModelEntry], web_search_nano_per_request: int) -> None:
-        self._models = {entry.model_id: entry for entry in models}
-        self.models = models
-        self.web_search_nano_per_request = web_search_nano_per_request
-
-    @classmethod
-    def from_json(cls, text: str) -> Catalog:
-        raw = json.loads(text)
-        groups = {name: _class_prices(group) for name, group in raw["price_groups"].items()}
-        models = [
-            ModelEntry(
-                model_id=entry["id"],
-                display_name=entry["display_name"],
-                created_at=entry["created_at"],
-                prices=groups[entry["prices"]],
-                fast_prices=groups[entry["fast_prices"]] if "fast_prices" in entry else None,
-            )
-            for entry in raw["models"]
-        ]
-        return cls(models, usd_to_nano(raw["web_search_usd_per_request"]))
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> Catalog:
-        if path is not None:
-            return cls.from_json(path.read_text())
-        return cls.from_json(resources.files("codegateway").joinpath("pricing_catalog.json").read_text())
-
-    def get(self, model_id: str) -> ModelEntry | None:
-        return self._models.get(model_id)
-
-    def nearest_ids(self, model_id: str, limit: int = 3) -> list[str]:
-        """Catalog ids a client probably meant: `claude-sonnet-4.6` -> `claude-sonnet-4-6`."""
-        normalised = model_id.strip().lower().replace(".", "-").replace("_", "-").replace(" ", "-")
-        exact = [normalised] if normalised in self._models else []
-        close = difflib.get_close_matches(normalised, list(self._models), n=limit, cutoff=0.6)
-        return list(dict.fromkeys(exact + close))[:limit]
-
-
-def base_cost_nano(usage: Usage, prices: ClassPrices, web_search_nano_per_request: int) -> int:
+def _tokens_times_rates_pico(usage: Usage, rates: ClassRates) -> int:
     write_5m, write_1h = usage.cache_writes_by_ttl
     return (
-        usage.input_tokens * prices.input
-        + usage.output_tokens * prices.output
-        + write_5m * prices.cache_write_5m
-        + write_1h * prices.cache_write_1h
-        + usage.cache_read_input_tokens * prices.cache_read
-        + usage.web_search_requests * web_search_nano_per_request
+        usage.input_tokens * rates.input
+        + usage.output_tokens * rates.output
+        + write_5m * rates.cache_write_5m
+        + write_1h * rates.cache_write_1h
+        + usage.cache_read_input_tokens * rates.cache_read
+    )
+
+
+def _scaled_token_pico(usage: Usage, entry: ModelEntry, at: datetime) -> int:
+    """Token cost in pico-USD x _MULTIPLIER_SCALE (exact: no rounding yet)."""
+    rates = entry.rates_at(at, usage.prompt_tokens)
+    fast_bp = entry.fast_multiplier_bp if usage.speed == "fast" else BASIS_POINTS
+    geo_bp = entry.us_residency_multiplier_bp if usage.inference_geo == "us" else BASIS_POINTS
+    return _tokens_times_rates_pico(usage, rates) * fast_bp * geo_bp
+
+
+def _ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
+
+
+def cost_of(
+    usage: Usage,
+    entry: ModelEntry,
+    markup_bp: int,
+    *,
+    at: datetime,
+    catalog: Catalog | None = None,
+) -> Cost:
+    """What one request costs: every token class at the rates in force at `at` (the request's
+    created_at), fast and data residency as the response reported them, web searches per request.
+
+    With usage.iterations (server-side fallback, advisor, compaction) each iteration is priced at its
+    own model's rates (its id resolved in `catalog` as a request's is; the request's model when it
+    names none or none resolves) and the top-level token counts, which cover only the executor's
+    iterations, are not added again. A refusal before any output is not billed (pricing.md)."""
+    if usage.refused_before_output:
+        return Cost(base_nano=0, markup_bp=markup_bp, billed_nano=0)
+    if usage.iterations:
+        scaled = 0
+        for iteration in usage.iterations:
+            if iteration.usage.refused_before_output:
+                continue  # an attempt declined before output is not charged
+            found = catalog.resolve(iteration.model) if catalog and iteration.model else None
+            scaled += _scaled_token_pico(iteration.usage, found.entry if found else entry, at)
+    else:
+        scaled = _scaled_token_pico(usage, entry, at)
+    scaled += usage.web_search_requests * entry.web_search_pico_per_request * _MULTIPLIER_SCALE
+    to_nano = _MULTIPLIER_SCALE * PICO_PER_NANO
+    return Cost(
+        base_nano=_ceil_div(scaled, to_nano),
+        markup_bp=markup_bp,
+        billed_nano=_ceil_div(scaled * markup_bp, to_nano * BASIS_POINTS),
     )
 
 
 def apply_markup(base_nano: int, markup_bp: int) -> int:
-    """Billed nano-USD. The one rounding rule: round up to the next whole nano-USD (never under-bill,
-    at most 1 nano-USD, $0.000000001, over)."""
-    return -((-base_nano * markup_bp) // BASIS_POINTS)
-
-
-def cost_of(usage: Usage, entry: ModelEntry, markup_bp: int, web_search_nano_per_request: int) -> Cost:
-    base = base_cost_nano(usage, entry.prices_for(usage.speed), web_search_nano_per_request)
-    return Cost(base_nano=base, markup_bp=markup_bp, billed_nano=apply_markup(base, markup_bp))
+    """Billed nano-USD for a whole-nano base, rounded up (cost_of applies markup before its own
+    single rounding; this is for amounts that are already whole nano-USD)."""
+    return _ceil_div(base_nano * markup_bp, BASIS_POINTS)
 
 
 def nano_to_usd_str(nano: int) -> str:

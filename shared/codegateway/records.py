@@ -82,6 +82,7 @@ class UsageRecord:
     cache_read_input_tokens: int = 0
     web_search_requests: int = 0
     speed: str | None = None
+    inference_geo: str | None = None
     base_nano: int = 0
     markup_bp: int = 0
     billed_nano: int = 0
@@ -93,6 +94,10 @@ class UsageRecord:
     session_id: str | None = None
     upstream_request_id: str | None = None
     source: str = "anthropic"  # or "openai" for translated chat completions
+    # The catalog id the request was priced with, when `model` (the id sent) is not one itself: an
+    # unknown id priced by family, or a `[1m]`-suffixed one.
+    priced_as: str | None = None
+    catalog_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

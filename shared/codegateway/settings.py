@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,6 +94,14 @@ class Settings(BaseSettings):
     tier_workers: int = Field(default=16, ge=1, le=64)
 
     pricing_catalog_path: Path | None = None
+    # "dynamodb": the catalog an operator imported (`cgw prices import`) is in force, re-read every
+    # pricing_catalog_refresh_s; the bundled file (or pricing_catalog_path) until there is one.
+    pricing_catalog_source: Literal["file", "dynamodb"] = "file"
+    pricing_catalog_refresh_s: float = Field(default=60.0, ge=1.0)
+    # A `claude-<family>-...` id the catalog does not know: "family" admits it at the newest served
+    # model of that family (recorded as priced_as, warned once per id, counted in a metric), so a
+    # model released today works before the catalog lists it; "refuse" answers 422.
+    unknown_model_policy: Literal["family", "refuse"] = "family"
 
     # Edge: when set, requests must carry this header value (set by CloudFront as an origin header).
     origin_verify_secret: SecretStr | None = None

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 
+from codegateway.catalog import Catalog
 from codegateway.forwarding import Exchange
-from codegateway.pricing import Catalog, cost_of
+from codegateway.pricing import cost_of
 from codegateway.prompt_history import PromptHistory
 from codegateway.records import UsageRecord
 from codegateway.relay import RelayOutcome
@@ -30,7 +32,8 @@ def usage_record(
     assert exchange.message is not None
     usage = capture.usage if capture is not None else Usage()
     markup_bp = exchange.caller.account.markup_bp
-    cost = cost_of(usage, exchange.message.model, markup_bp, catalog.web_search_nano_per_request)
+    message = exchange.message
+    cost = cost_of(usage, message.model, markup_bp, at=exchange.priced_at, catalog=catalog)
     write_5m, write_1h = usage.cache_writes_by_ttl
     error_type = outcome.error_detail if outcome.ended == "upstream_failed" else None
     if capture is not None and capture.upstream_error_type:
@@ -44,7 +47,9 @@ def usage_record(
         request_id=exchange.request_id,
         created_at=exchange.created_at,
         key_id=exchange.caller.key.key_id,
-        model=exchange.message.model.model_id,
+        model=message.model_id or message.model.model_id,
+        priced_as=message.priced_as,
+        catalog_version=message.catalog_version or None,
         status=outcome.status,
         ended=outcome.ended,
         input_tokens=usage.input_tokens,
@@ -55,13 +60,14 @@ def usage_record(
         cache_read_input_tokens=usage.cache_read_input_tokens,
         web_search_requests=usage.web_search_requests,
         speed=usage.speed,
+        inference_geo=usage.inference_geo,
         base_nano=cost.base_nano,
         markup_bp=cost.markup_bp,
         billed_nano=cost.billed_nano,
         duration_ms=int((time.monotonic() - exchange.started) * 1000),
         ttfb_ms=int(outcome.first_chunk_s * 1000) if outcome.first_chunk_s is not None else None,
         attempts=exchange.attempts,
-        stream=exchange.message.stream,
+        stream=message.stream,
         error_type=error_type,
         session_id=exchange.session_id,
         upstream_request_id=exchange.upstream_request_id,
@@ -70,9 +76,9 @@ def usage_record(
 
 
 class Settlement:
-    def __init__(self, store: Store, catalog: Catalog, prompt_history: PromptHistory) -> None:
+    def __init__(self, store: Store, catalog: Callable[[], Catalog], prompt_history: PromptHistory) -> None:
         self._store = store
-        self._catalog = catalog
+        self._catalog = catalog  # the catalog in force now (an operator may import a new one)
         self._prompt_history = prompt_history
 
     async def settle(self, exchange: Exchange, outcome: RelayOutcome, capture: UsageCapture | None) -> None:
@@ -84,7 +90,7 @@ class Settlement:
             fields["keepalives"] = outcome.keepalives_sent
         if exchange.hold is None:
             return  # count_tokens: free, never reserved, never recorded
-        record = usage_record(exchange, outcome, capture, self._catalog)
+        record = usage_record(exchange, outcome, capture, self._catalog())
         fields.update(
             input_tokens=record.input_tokens,
             output_tokens=record.output_tokens,

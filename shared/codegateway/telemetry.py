@@ -15,6 +15,9 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from codegateway.settings import Settings
 
 _ERROR_ENDINGS = frozenset({"upstream_failed", "upstream_reset", "timeout"})
+# Unknown model ids warned about per process; past this many, only the metric counts them (a client
+# inventing ids must not grow the set without bound).
+_MAX_UNKNOWN_MODELS_WARNED = 1000
 
 
 class Telemetry:
@@ -23,11 +26,30 @@ class Telemetry:
         self._emit_metrics = settings.emit_metrics
         self._namespace = settings.metrics_namespace
         self._service = settings.service_name
+        self._unknown_models_warned: set[str] = set()
 
     def request_finished(self, fields: dict[str, Any]) -> None:
         self.logger.info("request", extra=fields)
+        if fields.get("unknown_model"):
+            self.unknown_model_admitted(str(fields.get("model")), str(fields.get("priced_as")))
         if self._emit_metrics:
             self.emit_metrics(fields)
+
+    def unknown_model_admitted(self, model_id: str, priced_as: str) -> None:
+        """An id the catalog lacks was priced by its family: tell the operator once per id (the
+        catalog needs the new model), and count every such request."""
+        warned = self._unknown_models_warned
+        if model_id not in warned and len(warned) < _MAX_UNKNOWN_MODELS_WARNED:
+            warned.add(model_id)
+            self.logger.warning(
+                "model not in the pricing catalog: priced as the newest of its family",
+                extra={"model": model_id, "priced_as": priced_as},
+            )
+        if self._emit_metrics:
+            metrics = EphemeralMetrics(namespace=self._namespace, service=self._service)
+            metrics.add_dimension("priced_as", priced_as)
+            metrics.add_metric("UnknownModelRequests", MetricUnit.Count, 1)
+            metrics.flush_metrics()
 
     def emit_metrics(self, fields: dict[str, Any]) -> None:
         metrics = EphemeralMetrics(namespace=self._namespace, service=self._service)

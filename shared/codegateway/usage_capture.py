@@ -73,6 +73,7 @@ class UsageCapture:
             if event.name == "message_stop":
                 self.message_stopped = True
             elif event.name == "content_block_start":
+                self.usage.output_started = True
                 self._block_started(event.data)
             elif event.name == "content_block_stop":
                 self._block_stopped()
@@ -96,6 +97,7 @@ class UsageCapture:
             self.usage.merge(_as_dict(payload.get("usage")))
             self._final_usage_seen = True
             self.stop_reason = _as_dict(payload.get("delta")).get("stop_reason") or self.stop_reason
+            self.usage.stop_reason = self.stop_reason
         elif name == "error":
             self.upstream_error_type = _as_dict(payload.get("error")).get("type", "api_error")
 
@@ -153,4 +155,6 @@ class UsageCapture:
                 self.upstream_error_type = _as_dict(payload.get("error")).get("type")
             self.usage.merge(_as_dict(payload.get("usage")))
             self.stop_reason = payload.get("stop_reason")
+            self.usage.stop_reason = self.stop_reason
+            self.usage.output_started = bool(payload.get("content"))
             self.message_stopped = payload.get("type") == "message"

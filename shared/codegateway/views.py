@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 USAGE_COLUMNS = (
     "request_id", "created_at", "model", "key_id", "input_tokens", "output_tokens",
     "cache_creation_input_tokens", "cache_read_input_tokens", "cost_usd", "status", "ended",
-    "error_type", "duration_ms", "session_id", "stream", "source",
+    "error_type", "duration_ms", "session_id", "stream", "source", "priced_as", "speed", "inference_geo",
+    "catalog_version",
 )  # fmt: skip
 
 
@@ -66,6 +67,11 @@ def usage_row(record: UsageRecord) -> dict[str, Any]:
         "session_id": record.session_id,
         "stream": record.stream,
         "source": record.source,
+        # Set when the id sent is not a catalog id (an unknown model priced by its family, a [1m] id).
+        "priced_as": record.priced_as,
+        "speed": record.speed,
+        "inference_geo": record.inference_geo,
+        "catalog_version": record.catalog_version,
     }
 
 

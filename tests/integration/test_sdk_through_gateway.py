@@ -42,12 +42,22 @@ def test_count_tokens_through_the_sdk(client: anthropic.Anthropic) -> None:
     assert counted.input_tokens > 0
 
 
-def test_models_list_is_the_pricing_catalog(client: anthropic.Anthropic) -> None:
-    ids = [model.id for model in client.models.list()]
-    assert "claude-sonnet-4-6" in ids
-    assert "claude-3-5-haiku-20241022" in ids
+def test_models_list_is_todays_lineup_newest_first_without_retired_models(client: anthropic.Anthropic) -> None:
+    models = list(client.models.list())
+    ids = [model.id for model in models]
+    assert ids[:5] == [
+        "claude-fable-5-2",
+        "claude-mythos-5-2",
+        "claude-haiku-5-5",
+        "claude-sonnet-5-5",
+        "claude-opus-5-5",
+    ]
+    assert {"claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-5"} <= set(ids)
+    assert "claude-3-5-haiku-20241022" not in ids and "claude-sonnet-4-5" not in ids  # retired
     assert all(model_id.startswith("claude") for model_id in ids)
-    assert client.models.retrieve("claude-opus-4-8").display_name == "Claude Opus 4.8"
+    assert client.models.retrieve("claude-opus-5-5").display_name == "Claude Opus 5.5"
+    with pytest.raises(anthropic.NotFoundError):
+        client.models.retrieve("claude-opus-4-1")
 
 
 def test_sdk_sees_the_gateway_error_as_a_typed_exception(stack: RunningStack) -> None:

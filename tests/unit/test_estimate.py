@@ -5,17 +5,20 @@ per token) at 1.5x."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import orjson
 import pytest
 
 from codegateway.errors import InvalidRequest
 from codegateway.estimate import estimate_hold
 from codegateway.message_request import parse_message_request
-from codegateway.pricing import Catalog
+from codegateway.catalog import Catalog
 from codegateway.prompt_history import PromptHistory
 
 CATALOG = Catalog.load()
 MARKUP_BP = 15_000
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def _body(size: int, **fields: object) -> bytes:
@@ -27,40 +30,40 @@ def _body(size: int, **fields: object) -> bytes:
 def test_a_plain_prompt_holds_input_and_the_first_block_of_output() -> None:
     message = parse_message_request(_body(6000, max_tokens=500, stream=True), CATALOG)
     # 1,500 input x 5,000 + 500 output x 25,000 = 20,000,000 nano; x 1.5 = $0.03.
-    assert estimate_hold(message, MARKUP_BP, cached_tokens=0).nano == 30_000_000
+    assert estimate_hold(message, MARKUP_BP, cached_tokens=0, at=NOW).nano == 30_000_000
 
 
 def test_a_stream_starts_with_2048_output_tokens_however_large_max_tokens_is() -> None:
     message = parse_message_request(_body(4000, max_tokens=64_000, stream=True), CATALOG)
     # (1,000 x 5,000 + 2,048 x 25,000) x 1.5 = 84,300,000.
-    assert estimate_hold(message, MARKUP_BP, cached_tokens=0).nano == 84_300_000
+    assert estimate_hold(message, MARKUP_BP, cached_tokens=0, at=NOW).nano == 84_300_000
 
 
 def test_a_plain_answer_holds_its_whole_max_tokens_because_it_cannot_be_cut() -> None:
     message = parse_message_request(_body(4000, max_tokens=64_000), CATALOG)
     # (1,000 x 5,000 + 64,000 x 25,000) x 1.5 = 2,407,500,000.
-    assert estimate_hold(message, MARKUP_BP, cached_tokens=0).nano == 2_407_500_000
+    assert estimate_hold(message, MARKUP_BP, cached_tokens=0, at=NOW).nano == 2_407_500_000
 
 
 def test_an_uncached_prompt_with_a_one_hour_breakpoint_holds_the_write_price() -> None:
     system = [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
     message = parse_message_request(_body(40_000, max_tokens=100, stream=True, system=system), CATALOG)
     # 10,000 written at 10,000 + 100 output x 25,000 = 102,500,000; x 1.5 = 153,750,000.
-    assert estimate_hold(message, MARKUP_BP, cached_tokens=0).nano == 153_750_000
+    assert estimate_hold(message, MARKUP_BP, cached_tokens=0, at=NOW).nano == 153_750_000
 
 
 def test_the_part_a_conversation_cached_last_turn_is_held_at_the_read_price() -> None:
     system = [{"type": "text", "text": "x", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
     message = parse_message_request(_body(40_000, max_tokens=100, stream=True, system=system), CATALOG)
     # 9,000 read x 500 + 1,000 written x 10,000 + 100 x 25,000 = 17,000,000; x 1.5 = 25,500,000.
-    assert estimate_hold(message, MARKUP_BP, cached_tokens=9_000).nano == 25_500_000
+    assert estimate_hold(message, MARKUP_BP, cached_tokens=9_000, at=NOW).nano == 25_500_000
 
 
 def test_base64_image_bytes_count_as_an_image_not_as_text() -> None:
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "A" * 400_000}}
     messages = [{"role": "user", "content": [image, {"type": "text", "text": "what is this?"}]}]
     body = _body(404_000, max_tokens=10, stream=True, messages=messages)
-    estimate = estimate_hold(parse_message_request(body, CATALOG), MARKUP_BP, cached_tokens=0)
+    estimate = estimate_hold(parse_message_request(body, CATALOG), MARKUP_BP, cached_tokens=0, at=NOW)
     # 4,000 text bytes -> 1,000 tokens, plus 1,600 for the image (not 100,000 for its base64).
     assert estimate.prompt_tokens == 2_600
 
@@ -96,3 +99,11 @@ def test_every_number_that_sizes_the_hold_is_validated(fields: dict[str, object]
     with pytest.raises(InvalidRequest) as refused:
         parse_message_request(_body(200, **fields), CATALOG)
     assert refused.value.message.startswith(named + ":")
+
+
+def test_a_fast_request_is_held_at_the_fast_price() -> None:
+    body = orjson.dumps(
+        {"model": "claude-opus-5-5", "speed": "fast", "max_tokens": 500, "stream": True, "messages": []}
+    ).ljust(4000)
+    # Opus 5.5 ($4 in, $20 out per MTok) at fast 2x: (1,000 x 8,000 + 500 x 40,000) nano = $0.028; x 1.5.
+    assert estimate_hold(parse_message_request(body, CATALOG), MARKUP_BP, cached_tokens=0, at=NOW).nano == 42_000_000

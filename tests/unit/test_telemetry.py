@@ -51,3 +51,21 @@ def test_upstream_errors_are_counted_and_split_by_type(capsys: pytest.CaptureFix
     total, by_type = _blobs(capsys, {"status": 504, "ended": "upstream_failed", "error_type": "timeout_error"})
     assert total["UpstreamErrors"] == [1.0] and total["Http5xx"] == [1.0]
     assert by_type["error_type"] == "timeout_error" and by_type["UpstreamErrorsByType"] == [1.0]
+
+
+def test_an_unknown_model_is_warned_about_once_per_id_and_counted_every_time(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    telemetry = Telemetry(Settings(emit_metrics=True))  # type: ignore[call-arg]
+    fields = {"status": 200, "model": "claude-opus-6", "priced_as": "claude-opus-5-5", "unknown_model": True}
+    for _ in range(3):
+        telemetry.request_finished(dict(fields))
+    telemetry.request_finished({**fields, "model": "claude-opus-7"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    warnings = [record for record in caplog.records if record.levelname == "WARNING"]
+    assert [(record.model, record.priced_as) for record in warnings] == [  # type: ignore[attr-defined]
+        ("claude-opus-6", "claude-opus-5-5"),
+        ("claude-opus-7", "claude-opus-5-5"),
+    ]
+    counted = [line for line in lines if "UnknownModelRequests" in line]
+    assert len(counted) == 4 and all(line["priced_as"] == "claude-opus-5-5" for line in counted)

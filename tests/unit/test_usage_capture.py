@@ -99,3 +99,65 @@ def test_odd_shapes_do_not_break_metering() -> None:
     capture.feed(b"event: content_block_delta\ndata: [1]\n\n")
     capture.finish()
     assert capture.usage.input_tokens == 0
+
+
+def test_speed_and_data_residency_are_read_from_the_response() -> None:
+    request = {**PAYLOAD, "speed": "fast"}
+    answer = compose_answer(request, _knobs("input=5,output=6,speed=standard,inference_geo=us"))
+    capture = UsageCapture(streaming=True)
+    for event in stream_events(answer, deltas=2):
+        capture.feed(event)
+    capture.finish()
+    # The request asked for fast; the response says it was served at standard, in the US.
+    assert (capture.usage.speed, capture.usage.inference_geo) == ("standard", "us")
+
+
+def test_the_emulator_echoes_a_requested_speed_like_the_api() -> None:
+    answer = compose_answer({**PAYLOAD, "speed": "fast"}, _knobs("input=5"))
+    assert answer.usage["speed"] == "fast"
+
+
+def _sse(name: str, data: dict[str, object]) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+def test_a_stream_refused_before_any_output_is_marked_so() -> None:
+    capture = UsageCapture(streaming=True)
+    capture.feed(_sse("message_start", {"type": "message_start", "message": {"usage": {"input_tokens": 900}}}))
+    delta = {"type": "message_delta", "delta": {"stop_reason": "refusal"}, "usage": {"output_tokens": 3}}
+    capture.feed(_sse("message_delta", delta))
+    capture.finish()
+    assert capture.usage.refused_before_output
+
+
+def test_a_stream_refused_after_output_began_is_not_a_refusal_before_output() -> None:
+    capture = UsageCapture(streaming=True)
+    capture.feed(_sse("message_start", {"type": "message_start", "message": {"usage": {"input_tokens": 900}}}))
+    block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    capture.feed(_sse("content_block_start", block))
+    delta = {"type": "message_delta", "delta": {"stop_reason": "refusal"}, "usage": {"output_tokens": 30}}
+    capture.feed(_sse("message_delta", delta))
+    capture.finish()
+    assert capture.usage.stop_reason == "refusal" and not capture.usage.refused_before_output
+
+
+def test_a_plain_refusal_with_empty_content_is_marked_so() -> None:
+    capture = UsageCapture(streaming=False)
+    body = {"type": "message", "content": [], "stop_reason": "refusal", "usage": {"input_tokens": 900}}
+    capture.feed(orjson.dumps(body))
+    capture.finish()
+    assert capture.usage.refused_before_output
+
+
+def test_iterations_are_read_from_the_last_message_delta() -> None:
+    capture = UsageCapture(streaming=True)
+    capture.feed(_sse("message_start", {"type": "message_start", "message": {"usage": {"input_tokens": 23_000}}}))
+    iterations = [
+        {"type": "compaction", "input_tokens": 180_000, "output_tokens": 3_500},
+        {"type": "advisor_message", "model": "claude-opus-5-5", "input_tokens": 10, "output_tokens": 2},
+    ]
+    delta = {"type": "message_delta", "delta": {}, "usage": {"output_tokens": 1_000, "iterations": iterations}}
+    capture.feed(_sse("message_delta", delta))
+    capture.finish()
+    got = [(it.type, it.model, it.usage.input_tokens, it.usage.output_tokens) for it in capture.usage.iterations]
+    assert got == [("compaction", None, 180_000, 3_500), ("advisor_message", "claude-opus-5-5", 10, 2)]

@@ -8,6 +8,7 @@ from codegateway.cli.accounts import accounts_app
 from codegateway.cli.balance import register_balance_commands
 from codegateway.cli.caps import caps_app
 from codegateway.cli.keys import keys_app
+from codegateway.cli.prices import register_prices_commands
 from codegateway.cli.usage import register_usage_commands
 
 
@@ -17,3 +18,4 @@ def register_admin_commands(app: typer.Typer) -> None:
     app.add_typer(caps_app, name="caps")
     register_balance_commands(app)
     register_usage_commands(app)
+    register_prices_commands(app)

@@ -80,8 +80,6 @@ def dev(
         print(f"export ANTHROPIC_BASE_URL=http://127.0.0.1:{port}", flush=True)
         print(f"export ANTHROPIC_API_KEY={demo_key}", flush=True)
         print(f"export CGW_DYNAMODB_ENDPOINT={dynamodb_endpoint}", flush=True)
-        print("# Newer Claude Code releases default to models this catalog does not price yet; pin one:", flush=True)
-        print("export ANTHROPIC_MODEL=claude-opus-4-8", flush=True)
         print("The demo key is shown once. Ctrl-C stops the stack (its data lives in memory only).", flush=True)
         _serve_admin_in_background(settings, admin_listener)
         _serve(settings, listener)

@@ -10,9 +10,10 @@ Knobs are request headers, so a test sets them per request and the gateway forwa
   x-emulator-silence-after-events   ... after this many events (default 3)
   x-emulator-reset-after-events: N  drop the connection after N events
   x-emulator-usage: input=1000,output=500,cache_write_5m=2000,cache_write_1h=0,cache_read=10000,
-                    web_search=1,speed=fast
+                    web_search=1,speed=fast,inference_geo=us
                                     usage counts to report: each one given replaces what the prompt
                                     cache model (prompt_cache.py) computed; the others stay computed
+                                    (a request's own "speed" is echoed in usage.speed, as the API does)
   x-emulator-thinking-tokens: N     open with a thinking block of N output tokens whose
                                     thinking_delta text is empty, as current Opus/Fable models
                                     stream by default (display omitted): output_tokens counts them
@@ -101,11 +102,14 @@ class Knobs:
         return knobs
 
 
+_TEXT_USAGE_KNOBS = ("speed", "inference_geo")
+
+
 def parse_usage_knob(text: str) -> dict[str, Any]:
     usage: dict[str, Any] = {}
     for part in text.split(","):
         name, _, value = part.strip().partition("=")
-        usage[name.strip()] = value.strip() if name.strip() == "speed" else int(value)
+        usage[name.strip()] = value.strip() if name.strip() in _TEXT_USAGE_KNOBS else int(value)
     return usage
 
 
@@ -189,8 +193,10 @@ def compose_answer(payload: dict[str, Any], knobs: Knobs, cache: CacheUsage | No
     }
     if knob.get("web_search"):
         usage["server_tool_use"] = {"web_search_requests": knob["web_search"]}
-    if "speed" in knob:
-        usage["speed"] = knob["speed"]
+    if "speed" in knob or isinstance(payload.get("speed"), str):
+        usage["speed"] = knob.get("speed", payload.get("speed"))
+    if "inference_geo" in knob:
+        usage["inference_geo"] = knob["inference_geo"]
     return Answer("msg_emu_" + secrets.token_hex(12), payload["model"], blocks, stop_reason, stop_sequence, usage)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import subprocess
@@ -49,6 +50,9 @@ class LocalStack:
         overrides: dict[str, object] = {"dynamodb_endpoint": dynamodb_endpoint, "upstream_url": upstream_url}
         if upstream_api_key:
             overrides["upstream_api_key"] = upstream_api_key
+        # Like the deployed proxy: a catalog imported with `cgw prices import` applies without a restart.
+        if "CGW_PRICING_CATALOG_SOURCE" not in os.environ:
+            overrides["pricing_catalog_source"] = "dynamodb"
         return Settings(**overrides)  # type: ignore[arg-type]
 
     def stop(self) -> None:

@@ -9,6 +9,7 @@ from codegateway.store.accounts import AccountsTable, EmailTaken
 from codegateway.store.api_keys import ApiKeysTable, KeyLimitReached
 from codegateway.store.client import DynamoClient, build_dynamodb_client
 from codegateway.store.ledger import GrowthRefused, Ledger, ReservationRefused
+from codegateway.store.pricing_catalogs import PricingCatalogs
 from codegateway.store.rate_limits import RateLimitsTable
 from codegateway.store.tiers import TierTable
 from codegateway.store.topups import TopUpsTable
@@ -27,6 +28,7 @@ class Store:
     topups: TopUpsTable
     rate_limits: RateLimitsTable
     tiers: TierTable
+    pricing_catalogs: PricingCatalogs
 
 
 def build_store(settings: Settings, client: DynamoClient | None = None) -> Store:
@@ -40,4 +42,5 @@ def build_store(settings: Settings, client: DynamoClient | None = None) -> Store
         topups=TopUpsTable(client, settings.usage_table),
         rate_limits=RateLimitsTable(client, settings.rate_limits_table),
         tiers=TierTable(client, settings.accounts_table, settings.usage_table),
+        pricing_catalogs=PricingCatalogs(client, settings.usage_table),
     )

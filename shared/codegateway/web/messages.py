@@ -68,9 +68,15 @@ def new_exchange(
 ) -> Exchange:
     """The exchange for a Messages body (the client's own, or one translated from another API)."""
     metered = not request.url.path.endswith("/count_tokens")
-    message = parse_message_request(body, gateway.catalog, require_max_tokens=metered)
+    message = parse_message_request(
+        body, gateway.catalog, gateway.settings.unknown_model_policy, require_max_tokens=metered
+    )
     log_fields: dict[str, Any] = request.scope["state"]["log_fields"]
-    log_fields.update(model=message.model.model_id, stream=message.stream)
+    log_fields.update(model=message.model_id, stream=message.stream)
+    if message.priced_as:
+        log_fields["priced_as"] = message.priced_as
+    if message.priced_by_family:
+        log_fields["unknown_model"] = True  # Telemetry warns once per id and counts it
     session_id = attribution_id(request.headers.get(SESSION_ID_HEADER))
     return Exchange(
         request_id=request.scope["state"]["request_id"],

@@ -1,4 +1,5 @@
-"""GET /v1/models[/{id}]: the pricing catalog's models, in Anthropic's list shape."""
+"""GET /v1/models[/{id}]: the models the gateway serves (the catalog's, retired ones left out), newest
+first, in Anthropic's list shape (or OpenAI's)."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ async def list_models(request: Request) -> Response:
     await gateway.authenticator.authenticate(request.headers.get("x-api-key"), request.headers.get("authorization"))
     if wants_openai_shape(request):
         return JSONResponse(
-            to_openai_model_list((entry.model_id, entry.created_at) for entry in gateway.catalog.models)
+            to_openai_model_list((entry.model_id, entry.created_at) for entry in gateway.catalog.served_models)
         )
-    ids = [entry.model_id for entry in gateway.catalog.models]
+    served = gateway.catalog.served_models
+    ids = [entry.model_id for entry in served]
     start, end = 0, len(ids)
     after_id = request.query_params.get("after_id")
     before_id = request.query_params.get("before_id")
@@ -56,7 +58,7 @@ async def list_models(request: Request) -> Response:
     limit = _limit(request)
     if before_id and not after_id:
         start = max(start, end - limit)
-    page = gateway.catalog.models[start:end][:limit]
+    page = served[start:end][:limit]
     return JSONResponse(
         {
             "data": [_model(entry) for entry in page],
@@ -71,6 +73,6 @@ async def get_model(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     await gateway.authenticator.authenticate(request.headers.get("x-api-key"), request.headers.get("authorization"))
     entry = gateway.catalog.get(request.path_params["model_id"])
-    if entry is None:
+    if entry is None or not entry.served:
         raise NotFound(f"model: '{request.path_params['model_id']}' is not a model this gateway serves.")
     return JSONResponse(_model(entry))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from codegateway.admission import Admission
 from codegateway.auth import Authenticator
+from codegateway.diagnostics import Diagnostics
 from codegateway.keys import VerifiedKeyCache
 from codegateway.pricing import Catalog
 from codegateway.rate_limit import RateLimiter
@@ -30,6 +31,7 @@ class Gateway:
     authenticator: Authenticator
     admission: Admission
     settlement: Settlement
+    diagnostics: Diagnostics
     # When configured (the edge is on), every request must carry it in x-cgw-origin-verify.
     origin_secret: SecretSource
 
@@ -73,4 +75,9 @@ def build_gateway(
         ),
         admission=Admission(store, settings, rate_limiter),
         settlement=Settlement(store, catalog),
+        diagnostics=Diagnostics(
+            rate_limiter,
+            keepalive_interval_s=settings.keepalive_interval_s,
+            streams_per_minute=settings.diagnostics_streams_per_minute,
+        ),
     )

@@ -51,7 +51,7 @@ def summary(checks: list[Check], idle_run: bool) -> str:
     counts = {status: sum(check.status is status for check in checks) for status in Status}
     text = f"{counts[Status.passed]} passed, {counts[Status.warn]} warnings, {counts[Status.fail]} failed."
     if not idle_run and counts[Status.fail] == 0:
-        text += f" Add --idle to prove the path survives {IDLE_S:g} s of idle (about a minute)."
+        text += f" --idle adds the {IDLE_S:g} s idle-connection check."
     return text
 
 

@@ -7,10 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,37 +17,13 @@ import pytest
 from codegateway.dev.processes import free_port
 from codegateway.doctor import fixes
 from codegateway.settings import Settings
-from codegateway.store import Store, build_store
+from codegateway.store import Store
 from tests.support.accounts import ApiCaller, new_caller
 from tests.support.faults import FaultyProxy, PrivateCa, private_ca, redirecting_server
 from tests.support.requests import message_body
-from tests.support.stack import REPO, RunningStack, start_stack
+from tests.support.stack import REPO, RunningStack, StackWithStore
 
-# The doctor's own stack pings this often, so an idle check takes seconds, not 65 s.
-KEEPALIVE_S = 0.3
 MODEL = "claude-opus-4-8"
-
-
-@dataclass
-class DoctorStack:
-    running: RunningStack
-    store: Store
-    settings: Settings
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.running.base_url).port or 0
-
-    def caller(self, **options: Any) -> ApiCaller:
-        return new_caller(self.store, self.settings, **options)
-
-
-@pytest.fixture(scope="module")
-def doctor_stack() -> Iterator[DoctorStack]:
-    running = start_stack(extra_env={"CGW_KEEPALIVE_INTERVAL_S": str(KEEPALIVE_S)})
-    settings = Settings(dynamodb_endpoint=running.dynamodb_endpoint)  # type: ignore[call-arg]
-    yield DoctorStack(running, build_store(settings), settings)
-    running.stop()
 
 
 @dataclass
@@ -100,8 +74,8 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
     return private_ca(tmp_path_factory.mktemp("ca"))
 
 
-def test_doctor_passes_against_the_local_stack(doctor_stack: DoctorStack, home: Path) -> None:
-    outcome = doctor(home, **client_env(doctor_stack.running.base_url, doctor_stack.caller()))
+def test_doctor_passes_against_the_local_stack(fast_stack: StackWithStore, home: Path) -> None:
+    outcome = doctor(home, **client_env(fast_stack.running.base_url, fast_stack.caller()))
     assert outcome.exit_code == 0, outcome.stdout
     lines = outcome.stdout.splitlines()
     assert all(line.startswith("pass ") for line in lines[:-1]), outcome.stdout
@@ -111,8 +85,8 @@ def test_doctor_passes_against_the_local_stack(doctor_stack: DoctorStack, home: 
         assert any(line.split()[1] == name for line in lines[:-1]), name
 
 
-def test_json_lists_every_check_with_name_status_value_and_fix(doctor_stack: DoctorStack, home: Path) -> None:
-    outcome = doctor(home, "--json", **client_env(doctor_stack.running.base_url, doctor_stack.caller()))
+def test_json_lists_every_check_with_name_status_value_and_fix(fast_stack: StackWithStore, home: Path) -> None:
+    outcome = doctor(home, "--json", **client_env(fast_stack.running.base_url, fast_stack.caller()))
     assert outcome.exit_code == 0
     report = json.loads(outcome.stdout)
     assert set(report) == {"checks"}
@@ -125,17 +99,17 @@ def test_json_lists_every_check_with_name_status_value_and_fix(doctor_stack: Doc
     assert checks["env.model"]["value"] == f"{MODEL} (served)"
 
 
-def test_flags_stand_in_for_the_environment(doctor_stack: DoctorStack, home: Path) -> None:
-    caller = doctor_stack.caller()
-    outcome = doctor(home, "--json", "--base-url", doctor_stack.running.base_url, "--key", caller.api_key)
+def test_flags_stand_in_for_the_environment(fast_stack: StackWithStore, home: Path) -> None:
+    caller = fast_stack.caller()
+    outcome = doctor(home, "--json", "--base-url", fast_stack.running.base_url, "--key", caller.api_key)
     assert outcome.checks["gateway.key"]["status"] == "pass"
     assert outcome.checks["env.credentials"]["value"].startswith("--key")
 
 
-def test_a_wrong_key_fails_with_the_401_fix_and_exit_1(doctor_stack: DoctorStack, home: Path) -> None:
-    caller = doctor_stack.caller()
+def test_a_wrong_key_fails_with_the_401_fix_and_exit_1(fast_stack: StackWithStore, home: Path) -> None:
+    caller = fast_stack.caller()
     wrong = ApiCaller(caller.account, caller.key_id, caller.api_key[:-4] + "AAAA")
-    outcome = doctor(home, "--json", **client_env(doctor_stack.running.base_url, wrong))
+    outcome = doctor(home, "--json", **client_env(fast_stack.running.base_url, wrong))
     assert outcome.exit_code == 1
     key = outcome.checks["gateway.key"]
     assert key["status"] == "fail" and "401 authentication_error" in key["value"]
@@ -144,33 +118,33 @@ def test_a_wrong_key_fails_with_the_401_fix_and_exit_1(doctor_stack: DoctorStack
 
 
 def test_a_base_url_with_a_path_fails_and_one_with_a_trailing_slash_warns(
-    doctor_stack: DoctorStack, home: Path
+    fast_stack: StackWithStore, home: Path
 ) -> None:
-    caller = doctor_stack.caller()
-    with_path = doctor(home, "--json", **client_env(doctor_stack.running.base_url + "/v1", caller))
+    caller = fast_stack.caller()
+    with_path = doctor(home, "--json", **client_env(fast_stack.running.base_url + "/v1", caller))
     assert with_path.exit_code == 1
     assert with_path.checks["env.base_url"]["status"] == "fail"
     assert with_path.checks["env.base_url"]["fix"] == fixes.BASE_URL_PATH
     # The host behind the wrong URL is still diagnosed.
     assert with_path.status("gateway.key") == "pass"
 
-    with_slash = doctor(home, "--json", **client_env(doctor_stack.running.base_url + "/", caller))
+    with_slash = doctor(home, "--json", **client_env(fast_stack.running.base_url + "/", caller))
     assert with_slash.exit_code == 0
     assert with_slash.status("env.base_url") == "warn"
 
 
 def test_an_unknown_model_fails_with_the_nearest_ids_as_the_gateway_would_answer_422(
-    doctor_stack: DoctorStack, home: Path
+    fast_stack: StackWithStore, home: Path
 ) -> None:
-    caller = doctor_stack.caller()
+    caller = fast_stack.caller()
     outcome = doctor(
-        home, "--json", **client_env(doctor_stack.running.base_url, caller, ANTHROPIC_MODEL="claude-sonnet-4.6")
+        home, "--json", **client_env(fast_stack.running.base_url, caller, ANTHROPIC_MODEL="claude-sonnet-4.6")
     )
     assert outcome.exit_code == 1
     model = outcome.checks["env.model"]
     assert model["status"] == "fail" and "claude-sonnet-4-6" in model["fix"]
     answer = httpx.post(
-        f"{doctor_stack.running.base_url}/v1/messages",
+        f"{fast_stack.running.base_url}/v1/messages",
         content=message_body("claude-sonnet-4.6"),
         headers={"x-api-key": caller.api_key},
         timeout=30,
@@ -179,17 +153,17 @@ def test_an_unknown_model_fails_with_the_nearest_ids_as_the_gateway_would_answer
 
 
 def test_an_empty_balance_fails_with_the_top_up_fix_as_the_gateway_would_answer_402(
-    doctor_stack: DoctorStack, home: Path
+    fast_stack: StackWithStore, home: Path
 ) -> None:
-    broke = new_caller(doctor_stack.store, doctor_stack.settings.model_copy(update={"starter_credit_nano": 0}))
-    outcome = doctor(home, "--json", **client_env(doctor_stack.running.base_url, broke))
+    broke = new_caller(fast_stack.store, fast_stack.settings.model_copy(update={"starter_credit_nano": 0}))
+    outcome = doctor(home, "--json", **client_env(fast_stack.running.base_url, broke))
     assert outcome.exit_code == 1
     balance = outcome.checks["gateway.balance"]
     assert balance["status"] == "fail" and balance["fix"] == fixes.BALANCE_402
     # The diagnostics stream is free: it still answers for an empty account.
     assert outcome.status("gateway.first_byte") == "pass"
     answer = httpx.post(
-        f"{doctor_stack.running.base_url}/v1/messages",
+        f"{fast_stack.running.base_url}/v1/messages",
         content=message_body(MODEL),
         headers={"x-api-key": broke.api_key},
         timeout=30,
@@ -197,11 +171,9 @@ def test_an_empty_balance_fails_with_the_top_up_fix_as_the_gateway_would_answer_
     assert answer.status_code == 402
 
 
-def test_the_idle_check_survives_on_the_gateways_pings(doctor_stack: DoctorStack, home: Path) -> None:
-    caller = doctor_stack.caller()
-    outcome = doctor(
-        home, "--json", "--idle", "--idle-seconds", "2", **client_env(doctor_stack.running.base_url, caller)
-    )
+def test_the_idle_check_survives_on_the_gateways_pings(fast_stack: StackWithStore, home: Path) -> None:
+    caller = fast_stack.caller()
+    outcome = doctor(home, "--json", "--idle", "--idle-seconds", "2", **client_env(fast_stack.running.base_url, caller))
     assert outcome.exit_code == 0, outcome.stdout
     idle = outcome.checks["gateway.idle"]
     assert idle["status"] == "pass", idle
@@ -209,13 +181,13 @@ def test_the_idle_check_survives_on_the_gateways_pings(doctor_stack: DoctorStack
 
 
 def test_a_path_that_cuts_idle_connections_is_survived_with_pings_and_fails_without(
-    doctor_stack: DoctorStack, stack: RunningStack, home: Path, store: Store, stack_settings: Settings
+    fast_stack: StackWithStore, stack: RunningStack, home: Path, store: Store, stack_settings: Settings
 ) -> None:
     # A middlebox that resets connections idle for 1 s (real ones: 30-60 s). The doctor stack pings every
     # 0.3 s and keeps the path open; the default stack pings every 10 s and loses it.
-    with FaultyProxy(doctor_stack.port, idle_cut_s=1.0) as middlebox:
+    with FaultyProxy(fast_stack.port, idle_cut_s=1.0) as middlebox:
         kept = doctor(
-            home, "--json", "--idle", "--idle-seconds", "2.5", **client_env(middlebox.url, doctor_stack.caller())
+            home, "--json", "--idle", "--idle-seconds", "2.5", **client_env(middlebox.url, fast_stack.caller())
         )
     assert kept.status("gateway.idle") == "pass", kept.checks["gateway.idle"]
 
@@ -229,19 +201,19 @@ def test_a_path_that_cuts_idle_connections_is_survived_with_pings_and_fails_with
     assert middlebox.cuts >= 1
 
 
-def test_a_slow_first_byte_warns(doctor_stack: DoctorStack, home: Path) -> None:
-    with FaultyProxy(doctor_stack.port, first_byte_delay_s=1.2) as slow:
-        outcome = doctor(home, "--json", **client_env(slow.url, doctor_stack.caller()))
+def test_a_slow_first_byte_warns(fast_stack: StackWithStore, home: Path) -> None:
+    with FaultyProxy(fast_stack.port, first_byte_delay_s=1.2) as slow:
+        outcome = doctor(home, "--json", **client_env(slow.url, fast_stack.caller()))
     first_byte = outcome.checks["gateway.first_byte"]
     assert first_byte["status"] == "warn" and first_byte["fix"] == fixes.SLOW_FIRST_BYTE
     assert outcome.exit_code == 0
 
 
 def test_a_private_ca_fails_verification_until_node_extra_ca_certs_names_it(
-    doctor_stack: DoctorStack, home: Path, ca: PrivateCa
+    fast_stack: StackWithStore, home: Path, ca: PrivateCa
 ) -> None:
-    caller = doctor_stack.caller()
-    with FaultyProxy(doctor_stack.port, tls=ca.server_context()) as interception:
+    caller = fast_stack.caller()
+    with FaultyProxy(fast_stack.port, tls=ca.server_context()) as interception:
         untrusted = doctor(home, "--json", **client_env(interception.url, caller))
         trusted = doctor(home, "--json", **client_env(interception.url, caller, NODE_EXTRA_CA_CERTS=str(ca.ca_pem)))
     assert untrusted.exit_code == 1
@@ -255,48 +227,46 @@ def test_a_private_ca_fails_verification_until_node_extra_ca_certs_names_it(
     assert trusted.status("gateway.key") == "pass" and trusted.status("gateway.first_byte") == "pass"
 
 
-def test_a_tls12_only_server_warns_of_the_downgrade(doctor_stack: DoctorStack, home: Path, ca: PrivateCa) -> None:
-    with FaultyProxy(doctor_stack.port, tls=ca.server_context(tls12_only=True)) as old:
-        outcome = doctor(
-            home, "--json", **client_env(old.url, doctor_stack.caller(), NODE_EXTRA_CA_CERTS=str(ca.ca_pem))
-        )
+def test_a_tls12_only_server_warns_of_the_downgrade(fast_stack: StackWithStore, home: Path, ca: PrivateCa) -> None:
+    with FaultyProxy(fast_stack.port, tls=ca.server_context(tls12_only=True)) as old:
+        outcome = doctor(home, "--json", **client_env(old.url, fast_stack.caller(), NODE_EXTRA_CA_CERTS=str(ca.ca_pem)))
     version = outcome.checks["tls.version"]
     assert version["status"] == "warn" and version["value"].startswith("TLSv1.2")
     assert version["fix"] == fixes.TLS_OLD_VERSION
 
 
-def test_https_to_a_plain_http_port_is_the_wrong_version_number(doctor_stack: DoctorStack, home: Path) -> None:
-    url = doctor_stack.running.base_url.replace("http://", "https://")
-    outcome = doctor(home, "--json", **client_env(url, doctor_stack.caller()))
+def test_https_to_a_plain_http_port_is_the_wrong_version_number(fast_stack: StackWithStore, home: Path) -> None:
+    url = fast_stack.running.base_url.replace("http://", "https://")
+    outcome = doctor(home, "--json", **client_env(url, fast_stack.caller()))
     assert outcome.exit_code == 1
     version = outcome.checks["tls.version"]
     assert version["status"] == "fail" and version["fix"] == fixes.TLS_WRONG_VERSION
     assert "wrong version number" in version["value"]
 
 
-def test_a_redirect_fails_as_claude_code_treats_it(home: Path, doctor_stack: DoctorStack) -> None:
+def test_a_redirect_fails_as_claude_code_treats_it(home: Path, fast_stack: StackWithStore) -> None:
     with redirecting_server() as url:
-        outcome = doctor(home, "--json", **client_env(url, doctor_stack.caller()))
+        outcome = doctor(home, "--json", **client_env(url, fast_stack.caller()))
     assert outcome.exit_code == 1
     head = outcome.checks["gateway.head"]
     assert head["status"] == "fail" and head["fix"] == fixes.REDIRECT
     assert "https://gateway.example.com/" in head["value"]
 
 
-def test_nothing_listening_is_connection_refused(home: Path, doctor_stack: DoctorStack) -> None:
+def test_nothing_listening_is_connection_refused(home: Path, fast_stack: StackWithStore) -> None:
     port = free_port()
-    outcome = doctor(home, "--json", **client_env(f"http://127.0.0.1:{port}", doctor_stack.caller()))
+    outcome = doctor(home, "--json", **client_env(f"http://127.0.0.1:{port}", fast_stack.caller()))
     assert outcome.exit_code == 1
     assert outcome.checks["net.tcp"]["fix"] == fixes.CONNECT_REFUSED
 
 
-def test_a_stale_claude_login_beside_the_base_url_is_the_login_loop(doctor_stack: DoctorStack, home: Path) -> None:
+def test_a_stale_claude_login_beside_the_base_url_is_the_login_loop(fast_stack: StackWithStore, home: Path) -> None:
     credentials = home / ".claude" / ".credentials.json"
     credentials.parent.mkdir()
     credentials.write_text(
         json.dumps({"claudeAiOauth": {"accessToken": "sk-ant-oat01-x", "expiresAt": 1_700_000_000_000}})
     )
-    outcome = doctor(home, "--json", **client_env(doctor_stack.running.base_url, doctor_stack.caller()))
+    outcome = doctor(home, "--json", **client_env(fast_stack.running.base_url, fast_stack.caller()))
     assert outcome.exit_code == 1
     login = outcome.checks["claude.login"]
     assert login["status"] == "fail" and login["fix"] == fixes.LOGIN_LOOP

@@ -49,7 +49,8 @@ def print_check(console: Console, check: Check) -> None:
 
 def summary(checks: list[Check], idle_run: bool) -> str:
     counts = {status: sum(check.status is status for check in checks) for status in Status}
-    text = f"{counts[Status.passed]} passed, {counts[Status.warn]} warnings, {counts[Status.fail]} failed."
+    warnings = f"{counts[Status.warn]} warning{'' if counts[Status.warn] == 1 else 's'}"
+    text = f"{counts[Status.passed]} passed, {warnings}, {counts[Status.fail]} failed."
     if not idle_run and counts[Status.fail] == 0:
         text += f" --idle adds the {IDLE_S:g} s idle-connection check."
     return text

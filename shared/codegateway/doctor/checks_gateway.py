@@ -117,16 +117,20 @@ def check_idle(stream: StreamFacts, idle_s: float) -> Check:
     if stream.done is None:
         cut = stream.error or "the stream ended without its done event"
         return fail(
-            name, f"cut after {stream.total_s:.1f} s of {idle_s:g} s idle ({stream.pings} pings): {cut}",
+            name, f"cut after {stream.total_s:.1f} s of {idle_s:g} s idle ({_pings(stream.pings)}): {cut}",
             fixes.ECONNRESET_IDLE,
         )  # fmt: skip
-    shown = f"{idle_s:g} s idle survived: {stream.pings} pings, longest silence {stream.longest_silence_s:.1f} s"
+    shown = f"{idle_s:g} s idle survived: {_pings(stream.pings)}, longest silence {stream.longest_silence_s:.1f} s"
     interval = (stream.start or {}).get("keepalive_interval_s")
     if not isinstance(interval, int | float):
         return passed(name, shown)
     if idle_s > interval and stream.longest_silence_s > BUFFERED_SILENCE_FACTOR * interval:
         return warn(name, f"{shown} (pings every {interval:g} s were held back)", fixes.STREAM_BUFFERED)
     return passed(name, shown)
+
+
+def _pings(count: int) -> str:
+    return f"{count} ping" if count == 1 else f"{count} pings"
 
 
 def _status_text(answer: HttpAnswer) -> str:

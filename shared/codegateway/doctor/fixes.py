@@ -21,8 +21,9 @@ NOT_A_GATEWAY_KEY = (
     "and the gateway answers it with 401. Use the key your gateway administrator gave you."
 )
 BASE_URL_PATH = (
-    "Give the gateway's origin only: the SDKs and Claude Code append /v1/messages themselves, so a path "
-    "(/v1, /api) or a trailing slash makes them call /v1/v1/messages or //v1/messages (404)."
+    "Give the gateway's origin only (https://host[:port]): Claude Code and the SDKs append /v1/messages "
+    "themselves, so a path (/v1, /api) makes them call /v1/v1/messages (404), and a trailing slash gives "
+    "some clients //v1/messages."
 )
 PLAIN_HTTP = (
     "Plain http:// to another machine sends the key in clear text and middleboxes rewrite it: "

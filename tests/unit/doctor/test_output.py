@@ -49,6 +49,6 @@ def test_a_url_is_never_broken_across_lines() -> None:
 
 
 def test_the_summary_counts_and_suggests_the_idle_check() -> None:
-    assert summary(CHECKS[:2], idle_run=False).startswith("1 passed, 1 warnings, 0 failed.")
+    assert summary(CHECKS[:2], idle_run=False).startswith("1 passed, 1 warning, 0 failed.")
     assert "--idle" in summary(CHECKS[:2], idle_run=False)
     assert "--idle" not in summary(CHECKS, idle_run=False)

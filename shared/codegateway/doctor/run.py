@@ -75,9 +75,15 @@ def _probe_gateway(
     resolved = resolve(host, port)
     if not add(checks_network.check_dns(resolved)):
         return
-    address = resolved.addresses[0]
-    if not add(checks_network.check_tcp(connect(address, port, options.timeout_s))):
+    # Like Node's happy eyeballs: the first address that connects (localhost may resolve to ::1 first).
+    connected = [connect(address, port, options.timeout_s) for address in resolved.addresses[:1]]
+    for address in resolved.addresses[1:]:
+        if connected[-1].error_kind is None:
+            break
+        connected.append(connect(address, port, options.timeout_s))
+    if not add(checks_network.check_tcp(connected[-1] if connected[-1].error_kind is None else connected[0])):
         return
+    address = connected[-1].address
     verify: ssl.SSLContext | bool = True
     if parts.scheme == "https":
         extra_ca = options.environ.get("NODE_EXTRA_CA_CERTS") or None

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from codegateway.doctor.checks_gateway import IDLE_S
 from codegateway.doctor.report import Check, Status, as_json, exit_code
-from codegateway.doctor.run import IDLE_S, DoctorOptions, run_doctor
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -74,6 +74,8 @@ def doctor(
 ) -> None:
     """Check everything between Claude Code and the gateway; print each fix. Exit 1 when a check fails."""
     from rich.console import Console
+
+    from codegateway.doctor.run import DoctorOptions, run_doctor
 
     console = Console(highlight=False, soft_wrap=False)
     options = DoctorOptions(

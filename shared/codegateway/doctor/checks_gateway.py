@@ -9,6 +9,8 @@ from codegateway.doctor.checks_network import ms
 from codegateway.doctor.facts import HttpAnswer, StreamFacts
 from codegateway.doctor.report import Check, fail, passed, warn
 
+# Middleboxes cut connections idle for 30-60 s; 65 s of pings-only silence proves the path holds.
+IDLE_S = 65.0
 SLOW_FIRST_BYTE_S = 1.0  # the guide's threshold: above 1 s Claude Code feels stuck before it starts
 LOW_BALANCE_USD = Decimal("1.00")
 RPM_HEADROOM_MIN_FRACTION = 0.1

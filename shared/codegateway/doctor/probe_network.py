@@ -6,6 +6,7 @@ import errno
 import socket
 import ssl
 import time
+from collections.abc import Sequence
 
 from codegateway.doctor.facts import Connected, Resolved, TlsFacts
 
@@ -33,6 +34,18 @@ def connect(address: str, port: int, timeout_s: float) -> Connected:
         kind = "timeout" if error.errno in (errno.ETIMEDOUT, errno.EHOSTUNREACH) else "other"
         return Connected(address, port, time.monotonic() - started, kind, str(error))
     return Connected(address, port, time.monotonic() - started)
+
+
+def connect_first(addresses: Sequence[str], port: int, timeout_s: float) -> Connected:
+    """The first address that connects, as Node's happy eyeballs finds it (localhost may resolve to ::1
+    first); when none does, the first address's failure."""
+    failures = []
+    for address in addresses:
+        connected = connect(address, port, timeout_s)
+        if connected.error_kind is None:
+            return connected
+        failures.append(connected)
+    return failures[0]
 
 
 def verifying_context(extra_ca_path: str | None = None) -> ssl.SSLContext:

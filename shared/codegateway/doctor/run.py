@@ -12,13 +12,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from codegateway.doctor import checks_claude, checks_environment, checks_gateway, checks_network
+from codegateway.doctor.checks_gateway import IDLE_S
 from codegateway.doctor.claude_state import read_claude_state
 from codegateway.doctor.probe_http import GatewayProbe
-from codegateway.doctor.probe_network import connect, probe_tls, resolve, verifying_context
+from codegateway.doctor.probe_network import connect_first, probe_tls, resolve, verifying_context
 from codegateway.doctor.report import Check, Status
-
-# Claude Code's idle problem: middleboxes cut connections idle for 30-60 s; 65 s proves the path holds.
-IDLE_S = 65.0
 
 
 @dataclass(frozen=True)
@@ -75,15 +73,10 @@ def _probe_gateway(
     resolved = resolve(host, port)
     if not add(checks_network.check_dns(resolved)):
         return
-    # Like Node's happy eyeballs: the first address that connects (localhost may resolve to ::1 first).
-    connected = [connect(address, port, options.timeout_s) for address in resolved.addresses[:1]]
-    for address in resolved.addresses[1:]:
-        if connected[-1].error_kind is None:
-            break
-        connected.append(connect(address, port, options.timeout_s))
-    if not add(checks_network.check_tcp(connected[-1] if connected[-1].error_kind is None else connected[0])):
+    connected = connect_first(resolved.addresses, port, options.timeout_s)
+    if not add(checks_network.check_tcp(connected)):
         return
-    address = connected[-1].address
+    address = connected.address
     verify: ssl.SSLContext | bool = True
     if parts.scheme == "https":
         extra_ca = options.environ.get("NODE_EXTRA_CA_CERTS") or None

@@ -9,6 +9,7 @@ from codegateway.admission import Admission
 from codegateway.auth import Authenticator
 from codegateway.catalog import Catalog
 from codegateway.catalog_source import CatalogSource, FetchStored
+from codegateway.diagnostics import Diagnostics
 from codegateway.keys import VerifiedKeyCache
 from codegateway.prompt_history import PromptHistory
 from codegateway.rate_limit import RateLimiter
@@ -32,6 +33,7 @@ class Gateway:
     authenticator: Authenticator
     admission: Admission
     settlement: Settlement
+    diagnostics: Diagnostics
     # When configured (the edge is on), every request must carry it in x-cgw-origin-verify.
     origin_secret: SecretSource
 
@@ -85,6 +87,11 @@ def build_gateway(
         ),
         admission=Admission(store, settings, rate_limiter, prompt_history),
         settlement=Settlement(store, catalog_source.current, prompt_history),
+        diagnostics=Diagnostics(
+            rate_limiter,
+            keepalive_interval_s=settings.keepalive_interval_s,
+            streams_per_minute=settings.diagnostics_streams_per_minute,
+        ),
     )
 
 

@@ -11,6 +11,7 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from codegateway.auth import Caller
 from codegateway.errors import RateLimited
@@ -33,6 +34,15 @@ def window_of(now: float) -> tuple[int, int]:
     return start, max(1, math.ceil(start + WINDOW_S - now))
 
 
+@dataclass(frozen=True, slots=True)
+class Headroom:
+    """A key's cap and what its current window has used (limit 0: unlimited)."""
+
+    limit: int
+    used: int
+    resets_in_s: int
+
+
 class RateLimiter:
     def __init__(self, store: Store, default_rpm_limit: int, clock: Callable[[], float] = time.time) -> None:
         self._store = store
@@ -51,5 +61,30 @@ class RateLimiter:
         if not allowed:
             raise RateLimited(
                 f"This key is limited to {limit} requests per minute; the limit resets in {retry_after_s} s.",
+                retry_after_s=retry_after_s,
+            )
+
+    async def headroom(self, caller: Caller) -> Headroom:
+        """The key's cap and its current window's count, without counting a request."""
+        limit = effective_rpm_limit(caller, self._default_rpm_limit)
+        window_start, resets_in_s = window_of(self._clock())
+        used = 0
+        if limit != UNLIMITED:
+            used = await asyncio.to_thread(self._store.rate_limits.count, caller.key.key_id, window_start)
+        return Headroom(limit=limit, used=used, resets_in_s=resets_in_s)
+
+    async def take_diagnostics_stream(self, caller: Caller, per_minute: int) -> None:
+        """Diagnostics streams have a cap of their own per key (not the key's RPM: they are free)."""
+        window_start, retry_after_s = window_of(self._clock())
+        allowed = await asyncio.to_thread(
+            self._store.rate_limits.take,
+            f"diagnostics.{caller.key.key_id}",
+            window_start,
+            per_minute,
+            window_start + 2 * WINDOW_S,
+        )
+        if not allowed:
+            raise RateLimited(
+                f"This key may open {per_minute} diagnostics streams per minute; retry in {retry_after_s} s.",
                 retry_after_s=retry_after_s,
             )

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     first_byte_timeout_s: float = 60.0
     total_timeout_s: float = 600.0
     # Must stay well under CloudFront's 30 s origin read timeout and 30-60 s middlebox idle timeouts.
-    keepalive_interval_s: float = 10.0
+    keepalive_interval_s: float = Field(default=10.0, gt=0)
     retry_backoff_min_s: float = 0.2
     retry_backoff_max_s: float = 1.0
 
@@ -63,6 +63,8 @@ class Settings(BaseSettings):
 
     # Requests per minute for keys and accounts that set no cap of their own (0: unlimited).
     default_rpm_limit: int = Field(default=120, ge=0)
+    # GET /v1/diagnostics/stream (free, for `cgw doctor`): streams a key may open per minute.
+    diagnostics_streams_per_minute: int = Field(default=10, ge=1)
 
     # Money.
     starter_credit_nano: int = 2 * NANO_PER_USD

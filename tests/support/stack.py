@@ -10,12 +10,19 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from codegateway.dev.processes import free_port
+from codegateway.settings import Settings
+from codegateway.store import Store
+from tests.support.accounts import ApiCaller, new_caller
 
 REPO = Path(__file__).resolve().parents[2]
+# The fast_stack fixture pings this often, so idle checks take seconds, not 65 s.
+FAST_KEEPALIVE_S = 0.3
 
 
 @dataclass
@@ -41,6 +48,22 @@ class RunningStack:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+@dataclass
+class StackWithStore:
+    """A running stack, its DynamoDB, and fresh callers on it."""
+
+    running: RunningStack
+    store: Store
+    settings: Settings
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.running.base_url).port or 0
+
+    def caller(self, **options: Any) -> ApiCaller:
+        return new_caller(self.store, self.settings, **options)
 
 
 def start_stack(

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from codegateway.catalog import Catalog
 from codegateway.errors import InvalidRequest
 from codegateway.estimate import estimate_hold
 from codegateway.message_request import parse_message_request
-from codegateway.catalog import Catalog
 from codegateway.prompt_history import PromptHistory
 
 CATALOG = Catalog.load()

@@ -6,9 +6,14 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from codegateway.cli.table_layout import ID_COLUMNS, TIME_COLUMNS, fit
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class OutputFormat(enum.StrEnum):
@@ -40,6 +45,10 @@ def _text(value: Any) -> str:
 # Short headers keep wide tables readable in a terminal; JSON and CSV keep the field names.
 _HEADERS = {
     "created_at": "time",
+    "request_id": "request",
+    "balance_usd": "balance $",
+    "available_usd": "available $",
+    "held_usd": "held $",
     "input_tokens": "input",
     "output_tokens": "output",
     "cache_creation_input_tokens": "cache write",
@@ -48,21 +57,35 @@ _HEADERS = {
     "duration_ms": "ms",
 }
 _NUMERIC = frozenset({"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
-                      "cost_usd", "duration_ms", "status", "requests", "rpm_limit"})  # fmt: skip
+                      "cost_usd", "duration_ms", "status", "requests", "rpm_limit", "balance_usd", "available_usd",
+                      "held_usd", "amount_usd", "spend_90d_usd"})  # fmt: skip
 
 
-def print_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+def print_table(
+    title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], console: Console | None = None
+) -> None:
+    """A table that fits the terminal (see table_layout): ids whole or shortened, never folded."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
-    for column in columns:
+    console = console or Console()
+    layout = fit(rows, columns, width=console.width, text=_text, header=lambda column: _HEADERS.get(column, column))
+    table = Table(title=f"{title} ({layout.day}, UTC)" if layout.day else title, title_justify="left")
+    for column in layout.columns:
+        whole = column in ID_COLUMNS or column in TIME_COLUMNS
         table.add_column(
-            _HEADERS.get(column, column), overflow="fold", justify="right" if column in _NUMERIC else "left"
+            _HEADERS.get(column, column),
+            no_wrap=whole,
+            overflow="ellipsis" if whole else "fold",
+            justify="right" if column in _NUMERIC else "left",
         )
-    for row in rows:
-        table.add_row(*(_text(row.get(column)) for column in columns))
-    Console().print(table)
+    for row in layout.rows:
+        table.add_row(*row)
+    console.print(table)
+    if layout.shortened_ids or layout.dropped:
+        left_out = f"; left out: {', '.join(_HEADERS.get(c, c) for c in layout.dropped)}" if layout.dropped else ""
+        shortened = "ids shortened" if layout.shortened_ids else "columns chosen"
+        note(f"({shortened} to fit {console.width} columns{left_out}. --format json has every field in full.)")
 
 
 def print_record(title: str, record: dict[str, Any], fields: Sequence[str] | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from codegateway.store.client import DynamoClient, call, error_code
-from codegateway.store.items import n, s
+from codegateway.store.items import get_n, n, s
 
 
 class RateLimitsTable:
@@ -34,3 +34,13 @@ class RateLimitsTable:
                 return False
             raise
         return True
+
+    def count(self, key_id: str, window_start: int) -> int:
+        """Requests counted so far in the key's window (a read: counts nothing)."""
+        item = call(
+            self._client.get_item,
+            TableName=self._table,
+            Key={"window_id": s(f"{key_id}#{window_start}")},
+            ProjectionExpression="request_count",
+        ).get("Item")
+        return get_n(item or {}, "request_count", 0) or 0

@@ -21,6 +21,7 @@ from codegateway.settings import Settings
 from codegateway.telemetry import Telemetry
 from codegateway.web.account import get_account, list_usage
 from codegateway.web.chat_completions import create_chat_completion
+from codegateway.web.diagnostics import diagnostics_stream
 from codegateway.web.error_responses import on_gateway_error, on_http_exception, on_unexpected_error
 from codegateway.web.keys import (
     create_own_key,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
         Route("/v1/chat/completions", create_chat_completion, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/diagnostics/stream", diagnostics_stream, methods=["GET"]),
         Route("/v1/account", get_account, methods=["GET"]),
         Route("/v1/account/usage", list_usage, methods=["GET"]),
         Route("/v1/account/keys", list_own_keys, methods=["GET"]),

@@ -123,11 +123,17 @@ def near_model_ids(model: str, served: Sequence[str]) -> list[str]:
     return difflib.get_close_matches(normalized, served, n=3, cutoff=0.5)
 
 
+# What Claude Code 2.1.3xx sends when no model is set (../shared/reference/claude-code-wire.md).
+CLAUDE_CODE_DEFAULT_MODEL = "claude-opus-5-5"
+
+
 def check_model(model: str | None, served: Sequence[str] | None) -> Check | None:
     name = "env.model"
     if served is None:
         return None
     if model is None:
+        if CLAUDE_CODE_DEFAULT_MODEL in served:
+            return passed(name, f"not set: Claude Code's default, {CLAUDE_CODE_DEFAULT_MODEL}, is served")
         hint = f" (e.g. ANTHROPIC_MODEL={served[0]})" if served else ""
         return warn(name, "ANTHROPIC_MODEL not set: Claude Code picks its own default", fixes.UNKNOWN_MODEL_422 + hint)
     if model in served:

@@ -119,6 +119,11 @@ def test_a_model_the_gateway_does_not_serve_fails_with_the_nearest_ids(
         assert check.fix.startswith(fixes.UNKNOWN_MODEL_422)
 
 
+def test_no_model_pin_is_needed_where_claude_codes_default_is_served() -> None:
+    check = check_model(None, [*SERVED, "claude-opus-5-5"])
+    assert check is not None and check.status is Status.passed
+
+
 def test_the_model_is_not_judged_without_the_gateways_list() -> None:
     assert check_model("claude-sonnet-4.6", None) is None
 

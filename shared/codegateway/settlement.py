@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from codegateway.forwarding import Exchange
 from codegateway.pricing import Catalog, cost_of
@@ -29,6 +29,10 @@ def usage_record(
 ) -> UsageRecord:
     assert exchange.message is not None
     usage = capture.usage if capture is not None else Usage()
+    if usage.speed is None and exchange.message.fast and outcome.ended != "completed":
+        # Fast mode was asked for and the stream was cut before the upstream said which speed it
+        # ran at: charge the fast price its hold grew at, not half of it.
+        usage = replace(usage, speed="fast", seen=set(usage.seen))
     markup_bp = exchange.caller.account.markup_bp
     cost = cost_of(usage, exchange.message.model, markup_bp, catalog.web_search_nano_per_request)
     write_5m, write_1h = usage.cache_writes_by_ttl

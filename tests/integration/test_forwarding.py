@@ -99,7 +99,10 @@ def test_upstream_error_status_and_body_pass_through_unchanged(stack: RunningSta
     assert response.status_code == 429
     assert response.json() == {
         "type": "error",
-        "error": {"type": "rate_limit_error", "message": "Number of request tokens has exceeded your per-minute rate limit"},
+        "error": {
+            "type": "rate_limit_error",
+            "message": "Number of request tokens has exceeded your per-minute rate limit",
+        },
     }
     assert response.headers["request-id"].startswith("req_cg_")
 

@@ -205,12 +205,14 @@ def test_a_stream_cut_for_balance_is_a_readable_sdk_error(
         },
     )
     received: list[str] = []
-    with pytest.raises(anthropic.APIError) as raised:
-        with client.messages.stream(
+    with (
+        pytest.raises(anthropic.APIError) as raised,
+        client.messages.stream(
             model=MODEL, max_tokens=16_000, messages=[{"role": "user", "content": "write"}]
-        ) as stream:
-            for text in stream.text_stream:
-                received.append(text)
+        ) as stream,
+    ):
+        for text in stream.text_stream:
+            received.append(text)
     error = raised.value
     final = money(store, account_id)
     (record,) = usage_records(store, account_id)

@@ -41,31 +41,51 @@ def _turn(stack: RunningStack, api_key: str, last_message: str, usage: str) -> h
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prompt_history trusts the last turn's cache for any later turn with the same first message: "
-    "a turn that changes a later message (or whose cache the API evicted) is held as cache reads and "
-    "billed as cache writes, ~12x its hold; the input is spent before any stream can be cut",
-)
-def test_a_cache_miss_after_a_cached_turn_cannot_overdraw_past_the_limit(
-    stack: RunningStack, store: Store, stack_settings: Settings
-) -> None:
+def _cache_miss_after_a_cached_turn(
+    stack: RunningStack, store: Store, stack_settings: Settings, second_message: str
+) -> tuple[int, int, list[str]]:
+    """Turn 1 writes a 600 KB prompt (150,000 tokens) to the cache (held and billed ~$1.41); turn 2
+    is reported by the upstream as writing it all again. (balance after turn 1, after turn 2, turn
+    2's SSE error types)."""
     caller = new_caller(store, stack_settings)
     account_id = caller.account.account_id
     writes = f"input=10,output=10,cache_write_5m={PROMPT_TOKENS}"
-    # Turn 1: a 600 KB prompt (150,000 tokens) written to the cache: held and billed ~$1.41.
     first = _turn(stack, caller.api_key, "a" * (4 * PROMPT_TOKENS), writes)
     assert first.status_code == 200
     after_first = money(store, account_id)
-    # Turn 2: same conversation start, a different 600 KB last message: the real API writes it all
-    # again (a miss), but the gateway holds it as 150,000 cache reads ($0.11).
-    second = _turn(stack, caller.api_key, "b" * (4 * PROMPT_TOKENS), writes)
+    second = _turn(stack, caller.api_key, second_message, writes)
     errors = [data["error"]["type"] for name, data in sse_events(second.content) if name == "error"]
     after = money(store, account_id)
     records = sorted(usage_records(store, account_id), key=lambda record: record.created_at)
     print(
         f"\ncache miss after a cached turn: balance after turn 1 {usd(after_first.balance_nano)}; turn 2 "
-        f"{second.status_code} errors {errors}, billed {usd(records[-1].billed_nano)}; balance "
-        f"{usd(after.balance_nano)} (limit -$0.50)"
+        f"{second.status_code} errors {errors}, billed {usd(records[-1].billed_nano) if len(records) > 1 else '-'}; "
+        f"balance {usd(after.balance_nano)} (limit -$0.50)"
     )
-    assert after.balance_nano >= -OVERDRAFT_NANO
+    assert after.available_nano == after.balance_nano
+    return after_first.balance_nano, after.balance_nano, errors
+
+
+def test_a_turn_that_changed_a_later_message_is_held_as_a_cache_write(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    """Fixed: the same first message, a different 600 KB last message. The history trusted the
+    first message only and held the turn as 150,000 cache reads ($0.11) while the API wrote it all
+    again ($1.41): balance -$0.81 on a $2 account. Now a turn is held as reads only when it repeats
+    every message of the turn that cached them: it is held as a write, and refused (402)."""
+    _, balance, _ = _cache_miss_after_a_cached_turn(stack, store, stack_settings, "b" * (4 * PROMPT_TOKENS))
+    assert balance >= -OVERDRAFT_NANO
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fixed: a turn that repeats the cached prompt exactly is held as cache reads; if the API "
+    "evicted the cache early (it is best effort) it is billed as writes, ~12x its hold, and the input is "
+    "spent before any stream can be cut. A hold sized for the worst case would strand most of the credit "
+    "(issue 13, item 3): a design decision for the lead",
+)
+def test_an_evicted_cache_cannot_overdraw_past_the_limit(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    _, balance, _ = _cache_miss_after_a_cached_turn(stack, store, stack_settings, "a" * (4 * PROMPT_TOKENS))
+    assert balance >= -OVERDRAFT_NANO

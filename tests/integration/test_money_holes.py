@@ -4,6 +4,8 @@ failure (XPASS) the day it is, so the marker comes off with the fix."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import orjson
 import pytest
@@ -89,3 +91,105 @@ def test_an_evicted_cache_cannot_overdraw_past_the_limit(
 ) -> None:
     _, balance, _ = _cache_miss_after_a_cached_turn(stack, store, stack_settings, "a" * (4 * PROMPT_TOKENS))
     assert balance >= -OVERDRAFT_NANO
+
+
+LONG_TEXT = ("All work and no play makes Jack a dull boy. " * 1_100)[:48_000]
+LONG_KNOBS = {
+    "x-emulator-text": LONG_TEXT,
+    "x-emulator-deltas": "1000",
+    "x-emulator-usage": "input=20,output=16000",
+    "x-emulator-event-delay-ms": "1",
+}
+
+
+def test_the_openai_surface_is_cut_for_balance_within_the_limit_with_an_openai_error(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    small = stack_settings.model_copy(update={"starter_credit_nano": 100_000_000})  # $0.10
+    caller = new_caller(store, small)
+    body = {
+        "model": "claude-opus-4-8",
+        "max_completion_tokens": 16_000,
+        "stream": True,
+        "messages": [{"role": "user", "content": "write"}],
+    }
+    response = httpx.post(
+        f"{stack.base_url}/v1/chat/completions",
+        content=orjson.dumps(body),
+        headers={"authorization": f"Bearer {caller.api_key}", **LONG_KNOBS},
+        timeout=60,
+    )
+    lines = [line for line in response.text.splitlines() if line.startswith("data: ")]
+    last = orjson.loads(lines[-1][6:])
+    after = money(store, caller.account.account_id)
+    (record,) = usage_records(store, caller.account.account_id)
+    print(
+        f"\nOpenAI surface cut: last chunk {str(last)[:200]}; ended={record.ended} billed {usd(record.billed_nano)}; "
+        f"balance {usd(after.balance_nano)}"
+    )
+    assert "error" in last and "balance" in last["error"]["message"]
+    assert record.ended == "balance_exhausted" and record.source == "openai"
+    assert -OVERDRAFT_NANO <= after.balance_nano == after.available_nano
+
+
+def test_a_client_that_disconnects_mid_stream_is_charged_what_it_was_sent_and_its_hold_freed(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    caller = new_caller(store, stack_settings)
+    body = {
+        "model": "claude-opus-4-8",
+        "max_tokens": 16_000,
+        "stream": True,
+        "messages": [{"role": "user", "content": "w"}],
+    }
+    received = 0
+    with httpx.stream(
+        "POST",
+        f"{stack.base_url}/v1/messages",
+        content=orjson.dumps(body),
+        headers={"x-api-key": caller.api_key, **LONG_KNOBS, "x-emulator-event-delay-ms": "5"},
+        timeout=60,
+    ) as response:
+        for chunk in response.iter_bytes():
+            received += len(chunk)
+            if received > 20_000:
+                break  # hang up mid-stream
+    record = None
+    for _ in range(100):
+        records = usage_records(store, caller.account.account_id)
+        if records:
+            (record,) = records
+            break
+        time.sleep(0.05)
+    assert record is not None
+    after = money(store, caller.account.account_id)
+    print(
+        f"\nclient hung up after {received} bytes: ended={record.ended} output={record.output_tokens} billed "
+        f"{usd(record.billed_nano)}; balance {usd(after.balance_nano)}, holds {after.hold_count}"
+    )
+    assert record.ended == "client_disconnected"
+    assert 0 < record.output_tokens < 16_000
+    assert after.balance_nano == 2_000_000_000 - record.billed_nano == after.available_nano
+    assert after.hold_count == 0
+
+
+@pytest.mark.parametrize("max_tokens", ["18446744073709551615", "1" + "0" * 40], ids=["2^64-1", "1e40"])
+@pytest.mark.parametrize("stream", ["true", "false"], ids=["streamed", "plain"])
+def test_an_absurd_max_tokens_is_refused_without_a_server_error(
+    stack: RunningStack, store: Store, stack_settings: Settings, stream: str, max_tokens: str
+) -> None:
+    caller = new_caller(store, stack_settings)
+    body = (
+        f'{{"model": "claude-opus-4-8", "max_tokens": {max_tokens}, "stream": {stream}, '
+        '"messages": [{"role": "user", "content": "hi"}]}'
+    )
+    response = httpx.post(
+        f"{stack.base_url}/v1/messages",
+        content=body.encode(),
+        headers={"x-api-key": caller.api_key, "x-emulator-usage": "input=5,output=5"},
+        timeout=30,
+    )
+    after = money(store, caller.account.account_id)
+    print(f"\nmax_tokens={max_tokens} stream={stream}: {response.status_code} {response.text[:220]}")
+    assert response.status_code < 500
+    assert after.available_nano == after.balance_nano and after.hold_count == 0

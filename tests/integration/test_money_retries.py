@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from codegateway.clock import now_iso
+from codegateway.errors import StoreUnavailable
 from codegateway.records import Hold, TopUpEntry, UsageRecord
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
@@ -162,3 +163,24 @@ def test_a_top_up_whose_answer_is_lost_credits_once(
     lossy_store.ledger.top_up(account_id, 5_000_000_000, entry)
     _assert_lost_and_retried(proxy, lost)
     assert money(store, account_id) == Money(START + 5_000_000_000, START + 5_000_000_000, 0, 0)
+
+
+def test_an_extension_whose_every_answer_is_lost_is_settled_against_the_hold_as_it_is(
+    lossy: tuple[LossyProxy, Store], store: Store, stack_settings: Settings
+) -> None:
+    """Both attempts of an extension apply, both answers are lost: the caller sees a failure (the
+    stream is cut as if refused) and settles with the hold it knew. The settlement must replace the
+    hold as it really is, not leave it held until the sweep."""
+    proxy, lossy_store = lossy
+    account_id = new_caller(store, stack_settings).account.account_id
+    hold = _hold()
+    store.ledger.reserve(account_id, hold)
+    proxy.lose_next(TRANSACT, times=2)
+    with pytest.raises(StoreUnavailable):
+        lossy_store.ledger.extend(account_id, hold, HOLD + 400_000_000, 500_000_000)
+    assert money(store, account_id) == Money(START, START - HOLD - 400_000_000, HOLD + 400_000_000, 1)
+    assert store.ledger.settle(_record(account_id, hold.request_id, 350_000_000), hold) is True
+    after = money(store, account_id)
+    print(f"\nextension with every answer lost, then settled with the hold known before: {after}")
+    assert after == Money(START - 350_000_000, START - 350_000_000, 0, 0)
+    assert len(usage_records(store, account_id)) == 1

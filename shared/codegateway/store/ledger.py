@@ -178,6 +178,12 @@ class Ledger:
                 return False  # settled before: a repeated settlement changes nothing
             if reasons[1:2] != ["ConditionalCheckFailed"]:
                 raise
+        current = get_hold(self._client, self._usage, record.account_id, hold.request_id)
+        if current is not None and current.nano != hold.nano:
+            # The hold is larger than the caller knew: an extension applied whose answer never came
+            # (the caller took it as refused). Settle against the hold as it is, or it would stay
+            # held until the sweep.
+            return self.settle(record, current)
         # The hold is gone: the expiry sweep released it (the request outlived every limit). Charge
         # the balance directly, so the record and the charge still go together.
         try:

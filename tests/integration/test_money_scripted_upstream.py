@@ -151,3 +151,34 @@ def test_a_burst_of_output_in_one_read_is_cut_within_the_overdraft_limit_at_an_e
     assert events[-1][0] == "error" and events[-1][1]["error"]["type"] == "billing_error"
     assert record.ended == "balance_exhausted"
     assert -OVERDRAFT_NANO <= after.balance_nano == after.available_nano
+
+
+def test_non_ascii_output_is_counted_at_its_real_rate_and_stays_within_the_limit(
+    gateway: RunningStack, scripted: ScriptedUpstream, store: Store, stack_settings: Settings
+) -> None:
+    """A hostile key holder asks for Chinese output: about a token a character, where the running
+    estimate counted a token per 3 characters - the hold grew at a third of the real cost, and the
+    stream ran to three times what the overdraft limit allows (or, cut, was billed a third)."""
+    chunk = "数据库事务隔离级别决定并发读写冲突"[:16]  # 16 characters, ~16 tokens
+    scripted.scripts["cjk"] = Script(
+        [
+            message_start({"input_tokens": 10, "output_tokens": 1}),
+            *text_block([chunk] * 1_500),
+            *message_end({"output_tokens": 24_000}),
+        ],
+        delays_s=[0.0] * 3 + [0.0005] * 1_500 + [0.0] * 3,
+    )
+    small = stack_settings.model_copy(update={"starter_credit_nano": 200_000_000})  # $0.20
+    caller = new_caller(store, small)
+    response = _post(gateway, caller.api_key, "cjk")
+    events = sse_events(response.content)
+    shown = sum(len(data["delta"].get("text", "")) for name, data in events if name == "content_block_delta")
+    (record,) = usage_records(store, caller.account.account_id)
+    after = money(store, caller.account.account_id)
+    print(
+        f"\nCJK output: {shown} characters shown, ended={record.ended} output={record.output_tokens} "
+        f"billed {usd(record.billed_nano)}; balance {usd(after.balance_nano)}"
+    )
+    assert after.balance_nano >= -OVERDRAFT_NANO
+    assert record.ended == "balance_exhausted"
+    assert record.output_tokens >= shown  # charged at least a token per character shown

@@ -193,3 +193,45 @@ def test_an_absurd_max_tokens_is_refused_without_a_server_error(
     print(f"\nmax_tokens={max_tokens} stream={stream}: {response.status_code} {response.text[:220]}")
     assert response.status_code < 500
     assert after.available_nano == after.balance_nano and after.hold_count == 0
+
+
+def test_hanging_up_before_the_first_event_does_not_make_the_prompt_free(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    """A hostile client sends a large prompt and hangs up as soon as the headers come. A large
+    prompt's first event (message_start, carrying its input usage) can take longer than the 5 s the
+    proxy reads on for it: the upstream bills the prompt, and the record said 0 input tokens, $0."""
+    caller = new_caller(store, stack_settings)
+    body = {
+        "model": "claude-opus-4-8",
+        "max_tokens": 1_000,
+        "stream": True,
+        "messages": [{"role": "user", "content": "x" * 400_000}],  # ~100,000 prompt tokens
+    }
+    headers = {
+        "x-api-key": caller.api_key,
+        "x-emulator-usage": "input=100000,output=50",
+        "x-emulator-silence-ms": "7000",
+        "x-emulator-silence-after-events": "0",
+    }
+    with httpx.stream(
+        "POST", f"{stack.base_url}/v1/messages", content=orjson.dumps(body), headers=headers, timeout=30
+    ) as response:
+        assert response.status_code == 200  # headers came: hang up now
+    record = None
+    for _ in range(200):
+        records = usage_records(store, caller.account.account_id)
+        if records:
+            (record,) = records
+            break
+        time.sleep(0.05)
+    assert record is not None
+    after = money(store, caller.account.account_id)
+    print(
+        f"\nhung up before message_start: ended={record.ended} input={record.input_tokens} billed "
+        f"{usd(record.billed_nano)}; balance {usd(after.balance_nano)}"
+    )
+    assert record.ended == "client_disconnected"
+    # The prompt as admission estimated it: 100,000+ tokens x $5 x 1.5 = $0.75 and more.
+    assert record.input_tokens >= 100_000 and record.billed_nano >= 750_000_000
+    assert after.balance_nano == 2_000_000_000 - record.billed_nano == after.available_nano

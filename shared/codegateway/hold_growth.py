@@ -60,6 +60,10 @@ class HoldGrowth:
             return True
         self._checked_output, self._checked_input = output, capture.input_known
         usage = capture.usage_so_far()
+        if usage.speed is None and message.fast:
+            # Asked for fast mode, the upstream has not said which speed it runs at yet (it may say so
+            # only in message_delta): grow at the fast price, as the initial hold did.
+            usage.speed = "fast"
         markup_bp = self.exchange.caller.account.markup_bp
         running_nano = running_cost_nano(usage, message.model, markup_bp, self.exchange.priced_at)
         if running_nano + self._margin_nano < hold.nano:

@@ -26,6 +26,8 @@ class _Cached:
     message_count: int
     cached_tokens: int
     expires_at: float
+    # The digest of the turn's messages: a later turn that changed any of them misses the cache.
+    messages_digest: str
 
 
 class PromptHistory:
@@ -38,6 +40,8 @@ class PromptHistory:
         entry = self._entries.get((key_id, shape.prefix_fingerprint))
         if entry is None or entry.expires_at <= self._clock() or shape.message_count < entry.message_count:
             return 0
+        if _digest_after(shape, entry.message_count) != entry.messages_digest:
+            return 0  # the same conversation start, but an earlier message changed: nothing to read
         return entry.cached_tokens
 
     def remember(self, key_id: str, shape: PromptShape, cache_read_tokens: int, cache_write_tokens: int) -> None:
@@ -49,6 +53,15 @@ class PromptHistory:
         self._entries.pop(slot, None)
         if cached <= 0:
             return
-        self._entries[slot] = _Cached(shape.message_count, cached, self._clock() + _TTL_S[shape.cache_ttl])
+        self._entries[slot] = _Cached(
+            shape.message_count,
+            cached,
+            self._clock() + _TTL_S[shape.cache_ttl],
+            _digest_after(shape, shape.message_count),
+        )
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+
+
+def _digest_after(shape: PromptShape, message_count: int) -> str:
+    return shape.message_digests[message_count - 1] if 0 < message_count <= len(shape.message_digests) else ""

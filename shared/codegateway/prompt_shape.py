@@ -27,6 +27,10 @@ class PromptShape:
     # Identifies the start of the prompt (tools, system, first message): a later turn of the same
     # conversation has the same one, so it can read what this turn wrote to the cache.
     prefix_fingerprint: str
+    # After each message, a digest of the messages so far (cache_control markers left out, as the
+    # API's cache ignores where they sit): a later turn reads this turn's cache only if it repeats
+    # these messages exactly, which is what prompt_history checks.
+    message_digests: tuple[str, ...] = ()
 
 
 def prompt_shape(payload: dict[str, Any], body_bytes: int) -> PromptShape:
@@ -48,7 +52,25 @@ def prompt_shape(payload: dict[str, Any], body_bytes: int) -> PromptShape:
         cache_ttl=walk.ttl,
         message_count=len(messages),
         prefix_fingerprint=fingerprint,
+        message_digests=_message_digests(messages),
     )
+
+
+def _message_digests(messages: list[Any]) -> tuple[str, ...]:
+    digests: list[str] = []
+    running = hashlib.sha256()
+    for message in messages:
+        running.update(orjson.dumps(_without_cache_control(message), default=str))
+        digests.append(running.copy().hexdigest()[:32])
+    return tuple(digests)
+
+
+def _without_cache_control(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_cache_control(item) for key, item in value.items() if key != "cache_control"}
+    if isinstance(value, list):
+        return [_without_cache_control(item) for item in value]
+    return value
 
 
 class _Walk:

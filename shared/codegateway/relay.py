@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -127,6 +127,7 @@ async def relay(
     room = asyncio.Semaphore(QUEUED_CHUNKS_MAX)
     pump = asyncio.create_task(_pump(upstream, queue, room))
     watcher = asyncio.create_task(_watch_disconnect(receive, queue))
+    refused = False
     try:
         # The whole response, slow clients included, ends at the deadline.
         async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
@@ -137,17 +138,30 @@ async def relay(
                     outcome.keepalives_sent += await client.ping()
                 elif isinstance(item, bytes):
                     room.release()
-                    await client.write(item)
-                    capture.feed(item)
                     if outcome.first_chunk_s is None:
                         outcome.first_chunk_s = time.monotonic() - started
-                    outcome.bytes_relayed += len(item)
+                    # With a budget, a large chunk (a burst read after a stall) is relayed a few events
+                    # at a time, the budget asked after each: one chunk may carry more output than the
+                    # hold's margin, and what follows a refusal must not reach the client.
+                    for piece in _pieces(item) if budget is not None else (item,):
+                        await client.write(piece)
+                        capture.feed(piece)
+                        outcome.bytes_relayed += len(piece)
+                        if budget is not None and not refused and not await budget.allows(capture):
+                            refused = True
+                        if refused and capture.at_event_boundary:
+                            break
                 else:
                     await _stop(item, upstream, capture, client, outcome)
                     break
-                if budget is not None and not await budget.allows(capture):
+                if item is None and budget is not None and not refused and not await budget.allows(capture):
+                    refused = True
+                # Relay the rest of an event the refusal fell inside (a few bytes, still within the
+                # hold's margin): an event cut in half is unparseable JSON to an SDK, which would then
+                # report that instead of the billing_error.
+                if refused and capture.at_event_boundary:
                     outcome.ended = BALANCE_EXHAUSTED
-                    await client.error("billing_error", budget.refusal_message())
+                    await client.error("billing_error", budget.refusal_message() if budget else "")
                     break
         if outcome.ended == CLIENT_DISCONNECTED:
             await _read_owed_usage(queue, room, capture)
@@ -169,6 +183,27 @@ async def relay(
             async with asyncio.timeout(1.0):
                 await client.finish()
     return outcome
+
+
+# Under a budget, the most of a chunk relayed between two looks at the running cost: about 700
+# output tokens at 3 characters a token, below the hold's margin (estimate.extension_margin_nano).
+PIECE_BYTES = 2_048
+
+
+def _pieces(chunk: bytes, size: int = PIECE_BYTES) -> Iterator[bytes]:
+    """The chunk in pieces of at most about `size` bytes, each ending at an SSE event boundary (an
+    event longer than `size` stays whole; the last piece may end mid-event)."""
+    start = 0
+    while len(chunk) - start > size:
+        cut = chunk.rfind(b"\n\n", start, start + size)
+        if cut < 0:
+            cut = chunk.find(b"\n\n", start + size)
+            if cut < 0:
+                break
+        yield chunk[start : cut + 2]
+        start = cut + 2
+    if start < len(chunk):
+        yield chunk[start:]
 
 
 async def _read_owed_usage(queue: asyncio.Queue[object], room: asyncio.Semaphore, capture: UsageCapture) -> None:

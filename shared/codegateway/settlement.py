@@ -10,14 +10,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from codegateway.catalog import Catalog
+from codegateway.estimate import estimated_prompt_usage
 from codegateway.forwarding import Exchange
 from codegateway.pricing import cost_of
 from codegateway.prompt_history import PromptHistory
 from codegateway.records import UsageRecord
-from codegateway.relay import RelayOutcome
+from codegateway.relay import CLIENT_DISCONNECTED, RelayOutcome
 from codegateway.store import Store
 from codegateway.usage import Usage
 from codegateway.usage_capture import UsageCapture
@@ -31,6 +32,21 @@ def usage_record(
 ) -> UsageRecord:
     assert exchange.message is not None
     usage = capture.usage if capture is not None else Usage()
+    if (
+        capture is not None
+        and capture.streaming
+        and outcome.ended == CLIENT_DISCONNECTED
+        and outcome.status == 200
+        and not capture.input_known
+    ):
+        # The upstream took the prompt (it answered 200) and the client left before its usage came,
+        # for longer than the proxy reads on: charge the prompt as admission estimated it, never $0.
+        cached = int(exchange.log_fields.get("hold_cached_tokens") or 0)
+        usage = _with_prompt(usage, estimated_prompt_usage(exchange.message, cached))
+    if usage.speed is None and exchange.message.fast and outcome.ended != "completed":
+        # Fast mode was asked for and the stream was cut before the upstream said which speed it
+        # ran at: charge the fast price its hold grew at, not half of it.
+        usage = replace(usage, speed="fast", seen=set(usage.seen))
     markup_bp = exchange.caller.account.markup_bp
     message = exchange.message
     cost = cost_of(usage, message.model, markup_bp, at=exchange.priced_at, catalog=catalog)
@@ -72,6 +88,18 @@ def usage_record(
         session_id=exchange.session_id,
         upstream_request_id=exchange.upstream_request_id,
         source=exchange.source,
+    )
+
+
+def _with_prompt(usage: Usage, prompt: Usage) -> Usage:
+    return replace(
+        usage,
+        input_tokens=prompt.input_tokens,
+        cache_creation_input_tokens=prompt.cache_creation_input_tokens,
+        cache_write_5m_tokens=prompt.cache_write_5m_tokens,
+        cache_write_1h_tokens=prompt.cache_write_1h_tokens,
+        cache_read_input_tokens=prompt.cache_read_input_tokens,
+        seen=set(usage.seen),
     )
 
 

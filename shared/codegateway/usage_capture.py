@@ -20,8 +20,10 @@ from codegateway.usage import Usage
 
 # A non-streamed body is kept (for its usage object) up to this size; Messages bodies are far smaller.
 MAX_JSON_BODY_BYTES = 32 * 1024 * 1024
-# Output tokens of a cut-short stream: one per 3 characters of content relayed. Tokens run ~3.5-4
-# characters in English prose and fewer in code; 3 errs towards the upstream's own bill.
+# Output tokens of a cut-short stream: one per 3 bytes (UTF-8) of content relayed. Tokens run ~3.5-4
+# characters in English prose and fewer in code; 3 errs towards the upstream's own bill. Bytes, not
+# characters: Chinese or Japanese text runs about a token a character (3 bytes), so counting
+# characters would estimate a third of the output (the hold growing at a third of the cost).
 CHARS_PER_OUTPUT_TOKEN = 3
 _DELTA_TEXT_FIELDS = ("text", "partial_json", "thinking")
 # Current Opus and Fable models stream thinking with no visible text by default: tokens are spent
@@ -29,6 +31,12 @@ _DELTA_TEXT_FIELDS = ("text", "partial_json", "thinking")
 # this rate (above what these models sustain), so a hold keeps pace with output nobody can see.
 INVISIBLE_OUTPUT_TOKENS_PER_S = 150
 _THINKING_BLOCKS = ("thinking", "redacted_thinking")
+
+
+def _utf8_len(text: object) -> int:
+    if not isinstance(text, str):
+        return 0
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _as_dict(value: object) -> dict[str, Any]:
@@ -87,7 +95,7 @@ class UsageCapture:
             return
         if name == "content_block_delta":
             delta = _as_dict(payload.get("delta"))
-            chars = sum(len(delta.get(field) or "") for field in _DELTA_TEXT_FIELDS)
+            chars = sum(_utf8_len(delta.get(field)) for field in _DELTA_TEXT_FIELDS)
             self._content_chars += chars
             self._deltas += 1
         elif name == "message_start":

@@ -103,7 +103,8 @@ def test_claude_shows_the_gateways_error_for_a_bad_key(stack: RunningStack) -> N
 
 
 # Every request Claude Code sends reports this usage (the emulator's knob, passed on by the gateway).
-USAGE_KNOB = "input=1000,output=100,cache_read=20000"
+# Every class given: the emulator fills the classes a knob leaves out from its prompt-cache model.
+USAGE_KNOB = "input=1000,output=100,cache_read=20000,cache_write_5m=0,cache_write_1h=0"
 # 1,000 input + 100 output + 20,000 cache reads, at each model's list prices, x 1.5 (a starter account).
 EXPECTED_COST_USD = {
     # 1,000 x $4 + 100 x $20 + 20,000 x $0.20 per MTok = $0.01 -> $0.015

@@ -15,6 +15,7 @@ from codegateway.errors import InvalidRequest
 from codegateway.estimate import estimate_hold
 from codegateway.message_request import parse_message_request
 from codegateway.prompt_history import PromptHistory
+from codegateway.prompt_shape import PromptShape
 
 CATALOG = Catalog.load()
 MARKUP_BP = 15_000
@@ -107,3 +108,28 @@ def test_a_fast_request_is_held_at_the_fast_price() -> None:
     ).ljust(4000)
     # Opus 5.5 ($4 in, $20 out per MTok) at fast 2x: (1,000 x 8,000 + 500 x 40,000) nano = $0.028; x 1.5.
     assert estimate_hold(parse_message_request(body, CATALOG), MARKUP_BP, cached_tokens=0, at=NOW).nano == 42_000_000
+
+
+def test_a_later_turn_that_changed_an_earlier_message_is_not_held_as_cache_reads() -> None:
+    """Issue 13 review: the same first message is not the same conversation prefix. A turn that
+    replaced a later message writes it to the cache again; holding it as reads let it overdraw."""
+    history = PromptHistory(clock=lambda: 1000.0)
+    marker = {"type": "ephemeral"}
+
+    def turn(*texts: str, marked: int) -> PromptShape:
+        messages = [
+            {"role": "user" if i % 2 == 0 else "assistant", "content": [{"type": "text", "text": text}]}
+            for i, text in enumerate(texts)
+        ]
+        messages[marked]["content"][0]["cache_control"] = marker  # type: ignore[index]
+        body = orjson.dumps({"model": "claude-opus-4-8", "max_tokens": 10, "stream": True, "messages": messages})
+        shape = parse_message_request(body, CATALOG).shape
+        assert shape is not None
+        return shape
+
+    first = turn("start", "ok", "a" * 4_000, marked=2)
+    history.remember("key", first, cache_read_tokens=0, cache_write_tokens=1_000)
+    # The next turn repeats the three messages (its marker moved to the newest one): a cache read.
+    assert history.cached_tokens("key", turn("start", "ok", "a" * 4_000, "done", "next", marked=4)) == 1_000
+    # A turn with the same first message but a different third one: a miss, held as a write.
+    assert history.cached_tokens("key", turn("start", "ok", "b" * 4_000, marked=2)) == 0

@@ -14,7 +14,7 @@ from codegateway.clock import now_iso
 from codegateway.errors import StoreUnavailable
 from codegateway.records import Hold, TopUpEntry, UsageRecord
 from codegateway.settings import Settings
-from codegateway.store import Store, build_store
+from codegateway.store import GrowthRefused, Store, build_store
 from tests.support.accounts import new_caller
 from tests.support.lossy_proxy import LossyProxy
 from tests.support.money import Money, money, usage_records
@@ -99,9 +99,9 @@ def test_a_refused_extension_whose_answer_is_lost_is_still_refused(
     hold = _hold()
     store.ledger.reserve(account_id, hold)
     lost = _lose_one(proxy)
-    grown = lossy_store.ledger.extend(account_id, hold, HOLD + 2_300_000_000, 500_000_000)
+    with pytest.raises(GrowthRefused):
+        lossy_store.ledger.extend(account_id, hold, HOLD + 2_300_000_000, 500_000_000)
     assert len(proxy.lost) == lost + 1
-    assert grown is None
     assert money(store, account_id) == Money(START, START - HOLD, HOLD, 1)
 
 

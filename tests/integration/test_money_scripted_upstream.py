@@ -106,7 +106,8 @@ def test_fast_mode_reported_only_at_the_end_still_stays_within_the_overdraft_lim
     )
     small = stack_settings.model_copy(update={"starter_credit_nano": 200_000_000})  # $0.20
     caller = new_caller(store, small)
-    response = _post(gateway, caller.api_key, "fast-late", speed="fast")
+    # Opus 5.5 serves fast at 2x (Opus 4.8 refuses it: pricing.md).
+    response = _post(gateway, caller.api_key, "fast-late", speed="fast", model="claude-opus-5-5")
     assert response.status_code == 200
     errors = [data for name, data in sse_events(response.content) if name == "error"]
     (record,) = usage_records(store, caller.account.account_id)
@@ -121,8 +122,8 @@ def test_fast_mode_reported_only_at_the_end_still_stays_within_the_overdraft_lim
     assert record.ended == "balance_exhausted"
     assert errors and errors[-1]["error"]["type"] == "billing_error"
     assert record.speed == "fast"
-    # 10 x $10 + output x $50 per MTok (fast), x 1.5
-    assert record.billed_nano == (10 * 10_000 + record.output_tokens * 50_000) * 3 // 2
+    # 10 x $8 + output x $40 per MTok (Opus 5.5 fast), x 1.5, rounded up once
+    assert record.billed_nano == -(-(10 * 8_000 + record.output_tokens * 40_000) * 3 // 2)
 
 
 def test_a_burst_of_output_in_one_read_is_cut_within_the_overdraft_limit_at_an_event_boundary(

@@ -3,10 +3,15 @@ message_delta) are billed, at the 5-minute rate. UsageCapture fed the raw SSE by
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import orjson
 
-from codegateway.pricing import Catalog, cost_of
+from codegateway.catalog import Catalog
+from codegateway.pricing import cost_of
 from codegateway.usage_capture import UsageCapture
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def _sse(name: str, data: dict) -> bytes:
@@ -50,7 +55,7 @@ def test_cache_writes_reported_only_in_message_delta_are_billed_at_the_five_minu
     assert usage.cache_writes_by_ttl == (50_000, 0)
     model = Catalog.load().get("claude-opus-4-8")
     assert model is not None
-    cost = cost_of(usage, model, 15_000, 0)
+    cost = cost_of(usage, model, 15_000, at=NOW)
     # (10 x $5 + 50,000 x $6.25 + 100 x $25) / 1M = $0.31505; x 1.5 = $0.472575
     print(f"\nlate cache writes: base {cost.base_nano} nano, billed {cost.billed_nano} nano")
     assert (cost.base_nano, cost.billed_nano) == (315_050_000, 472_575_000)

@@ -65,13 +65,21 @@ def issue_key(
 def issue_own_key(store: Store, settings: Settings, caller_key: ApiKeyRecord, *, name: str = "") -> IssuedKey:
     """A key holder's new key: it carries the RPM cap of the key that made it, so no holder can
     mint a key with more room than their own."""
-    active = [record for record in store.api_keys.list_for_account(caller_key.account_id) if not record.is_revoked]
+    return issue_self_service_key(store, settings, caller_key.account_id, name=name, rpm_limit=caller_key.rpm_limit)
+
+
+def issue_self_service_key(
+    store: Store, settings: Settings, account_id: str, *, name: str = "", rpm_limit: int | None = None
+) -> IssuedKey:
+    """A key made by the account's holder (with a key, or signed in to the dashboard), within the
+    self-service limit of active keys."""
+    active = [record for record in store.api_keys.list_for_account(account_id) if not record.is_revoked]
     if len(active) >= SELF_SERVICE_ACTIVE_KEY_LIMIT:
         raise PermissionDenied(
             f"This account already has {len(active)} active keys (the self-service limit is "
             f"{SELF_SERVICE_ACTIVE_KEY_LIMIT}). Revoke one first, or ask your gateway administrator."
         )
-    return create_key(store, settings, caller_key.account_id, _checked_name(name), caller_key.rpm_limit)
+    return create_key(store, settings, account_id, _checked_name(name), rpm_limit)
 
 
 def list_keys(store: Store, account_id: str) -> list[ApiKeyRecord]:

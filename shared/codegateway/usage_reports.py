@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from codegateway.admin_lookups import find_key, get_account
@@ -109,3 +110,31 @@ def daily_summary(store: Store, account_id: str, first_day: str, last_day: str) 
     """One row per day with requests (days without any are absent), oldest first."""
     get_account(store, account_id)
     return store.usage.daily_rollups(account_id, first_day, last_day)
+
+
+@dataclass(frozen=True)
+class SessionCost:
+    session_id: str
+    requests: int
+    billed_nano: int
+    first_at: str
+    last_at: str
+
+
+def cost_by_session(records: Iterable[UsageRecord]) -> list[SessionCost]:
+    """Cost per Claude Code session (x-claude-code-session-id; "(none)" without one), costliest first."""
+    totals: dict[str, SessionCost] = {}
+    for record in records:
+        session_id = record.session_id or "(none)"
+        seen = totals.get(session_id)
+        if seen is None:
+            totals[session_id] = SessionCost(session_id, 1, record.billed_nano, record.created_at, record.created_at)
+        else:
+            totals[session_id] = SessionCost(
+                session_id,
+                seen.requests + 1,
+                seen.billed_nano + record.billed_nano,
+                min(seen.first_at, record.created_at),
+                max(seen.last_at, record.created_at),
+            )
+    return sorted(totals.values(), key=lambda cost: cost.billed_nano, reverse=True)

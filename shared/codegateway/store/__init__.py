@@ -8,6 +8,8 @@ from codegateway.settings import Settings
 from codegateway.store.accounts import AccountsTable, EmailTaken
 from codegateway.store.api_keys import ApiKeysTable
 from codegateway.store.client import DynamoClient, build_dynamodb_client
+from codegateway.store.dashboard_sessions import DashboardSessionsTable
+from codegateway.store.email_codes import EmailCodesTable
 from codegateway.store.ledger import Ledger, ReservationRefused
 from codegateway.store.rate_limits import RateLimitsTable
 from codegateway.store.tiers import TierTable
@@ -27,6 +29,8 @@ class Store:
     topups: TopUpsTable
     rate_limits: RateLimitsTable
     tiers: TierTable
+    email_codes: EmailCodesTable
+    dashboard_sessions: DashboardSessionsTable
 
 
 def build_store(settings: Settings, client: DynamoClient | None = None) -> Store:
@@ -40,4 +44,6 @@ def build_store(settings: Settings, client: DynamoClient | None = None) -> Store
         topups=TopUpsTable(client, settings.usage_table),
         rate_limits=RateLimitsTable(client, settings.rate_limits_table),
         tiers=TierTable(client, settings.accounts_table, settings.usage_table),
+        email_codes=EmailCodesTable(client, settings.rate_limits_table),
+        dashboard_sessions=DashboardSessionsTable(client, settings.rate_limits_table),
     )

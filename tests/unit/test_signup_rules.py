@@ -1,0 +1,52 @@
+"""Who may sign up: the operator's mode (off by default, open, or listed domains), and codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from codegateway.email_codes import code_hash, new_code
+from codegateway.errors import InvalidRequest
+from codegateway.settings import Settings
+from codegateway.signup import normalized_email, signup_allowed
+from codegateway.tiers import DEFAULT_TIERS, next_tier
+
+
+def test_signup_is_off_unless_the_operator_opens_it() -> None:
+    assert Settings().signup_mode == "off"
+    assert not signup_allowed(Settings(), "ada@example.com")
+    assert signup_allowed(Settings(signup_mode="open"), "ada@example.com")
+
+
+def test_domain_mode_admits_only_listed_domains() -> None:
+    settings = Settings(signup_mode="domains", signup_domains="Example.com, team.dev")
+    assert signup_allowed(settings, "ada@example.com")
+    assert signup_allowed(settings, "bob@team.dev")
+    assert not signup_allowed(settings, "eve@example.com.evil.io")
+    assert not signup_allowed(settings, "eve@other.org")
+
+
+def test_signup_mode_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CGW_SIGNUP_MODE", "domains")
+    monkeypatch.setenv("CGW_SIGNUP_DOMAINS", "acme.io")
+    assert signup_allowed(Settings(), "ada@acme.io")
+
+
+def test_an_address_is_normalised_and_a_non_address_refused() -> None:
+    assert normalized_email("  Ada@Example.COM ") == "ada@example.com"
+    for bad in ("", "ada", "a@b", 42, None):
+        with pytest.raises(InvalidRequest):
+            normalized_email(bad)
+
+
+def test_codes_are_six_digits_and_their_hash_depends_on_salt_and_address() -> None:
+    codes = {new_code() for _ in range(50)}
+    assert all(len(code) == 6 and code.isdigit() for code in codes)
+    assert code_hash("s1", "a@x.io", "123456") != code_hash("s2", "a@x.io", "123456")
+    assert code_hash("s1", "a@x.io", "123456") != code_hash("s1", "b@x.io", "123456")
+    assert "123456" not in code_hash("s1", "a@x.io", "123456")
+
+
+def test_the_next_tier_is_the_first_above_the_spend() -> None:
+    assert next_tier(0, DEFAULT_TIERS).name == "builder"  # type: ignore[union-attr]
+    assert next_tier(150 * 10**9, DEFAULT_TIERS).name == "scale"  # type: ignore[union-attr]
+    assert next_tier(5000 * 10**9, DEFAULT_TIERS) is None

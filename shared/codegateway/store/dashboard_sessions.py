@@ -1,5 +1,5 @@
 """Dashboard sign-in sessions: one `session#<sha256 of the cookie>` item per session in the
-RateLimits table, with a TTL. The cookie's value is stored nowhere; deleting the item signs out."""
+RateLimits table, with a TTL. The cookie's value is stored nowhere; expiring it signs out."""
 
 from __future__ import annotations
 
@@ -47,5 +47,13 @@ class DashboardSessionsTable:
             return None
         return DashboardSession(req_s(item, "account_id"), req_s(item, "csrf_token"), req_n(item, "expires_at"))
 
-    def delete(self, token_hash: str) -> None:
-        call(self._client.delete_item, TableName=self._table, Key={"window_id": s(SESSION_PREFIX + token_hash)})
+    def end(self, token_hash: str) -> None:
+        """Sign out: the session expires now (an update: the proxy's role has no DeleteItem; TTL
+        removes the item later)."""
+        call(
+            self._client.update_item,
+            TableName=self._table,
+            Key={"window_id": s(SESSION_PREFIX + token_hash)},
+            UpdateExpression="SET expires_at = :zero",
+            ExpressionAttributeValues={":zero": n(0)},
+        )

@@ -12,6 +12,8 @@ from codegateway.store.client import DynamoClient, call, error_code
 from codegateway.store.items import n, req_n, req_s, s
 
 CODE_PREFIX = "code#"
+# What a used code's hash becomes: no code hashes to it.
+USED = "used"
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,14 @@ class EmailCodesTable:
         )
 
     def consume(self, email: str, code_hash: str) -> bool:
-        """Delete the code if it is still this one: of two uses at once, exactly one wins."""
+        """Mark the code used if it is still this one: of two uses at once, exactly one wins. (An
+        update, not a delete: the proxy's role has no DeleteItem; TTL removes the item.)"""
         return self._conditional(
-            self._client.delete_item,
+            self._client.update_item,
             Key={"window_id": s(CODE_PREFIX + email)},
+            UpdateExpression="SET code_hash = :used",
             ConditionExpression="code_hash = :hash",
-            ExpressionAttributeValues={":hash": s(code_hash)},
+            ExpressionAttributeValues={":hash": s(code_hash), ":used": s(USED)},
         )
 
     def _conditional(self, operation: object, **kwargs: object) -> bool:

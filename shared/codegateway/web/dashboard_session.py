@@ -67,7 +67,7 @@ async def end_session(request: Request, response: Response) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         gateway: Gateway = request.app.state.gateway
-        await asyncio.to_thread(gateway.store.dashboard_sessions.delete, _hash(token))
+        await asyncio.to_thread(gateway.store.dashboard_sessions.end, _hash(token))
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
 
 

@@ -50,3 +50,17 @@ def test_the_next_tier_is_the_first_above_the_spend() -> None:
     assert next_tier(0, DEFAULT_TIERS).name == "builder"  # type: ignore[union-attr]
     assert next_tier(150 * 10**9, DEFAULT_TIERS).name == "scale"  # type: ignore[union-attr]
     assert next_tier(5000 * 10**9, DEFAULT_TIERS) is None
+
+
+def test_deployed_cookies_are_secure_httponly_and_strict() -> None:
+    from types import SimpleNamespace
+
+    from starlette.responses import Response
+
+    from codegateway.web.dashboard_session import SESSION_COOKIE, _set_cookie
+
+    response = Response()
+    gateway = SimpleNamespace(settings=Settings())
+    _set_cookie(response, gateway, SESSION_COOKIE, "token", 3600)  # type: ignore[arg-type]
+    cookie = response.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie

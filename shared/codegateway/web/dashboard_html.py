@@ -72,7 +72,9 @@ def new_key_panel(plaintext: str, gateway_url: str, heading: str = "Your new key
     )
 
 
-def sign_in_page(csrf: str, message: str = "", error: bool = False, email: str = "", code_sent: bool = False) -> str:
+def sign_in_page(
+    csrf: str, message: str = "", error: bool = False, email: str = "", code_sent: bool = False, code: str = ""
+) -> str:
     if code_sent:
         body = (
             notice(message, error=error)
@@ -81,7 +83,7 @@ def sign_in_page(csrf: str, message: str = "", error: bool = False, email: str =
             + f'<input type="hidden" name="email" value="{e(email)}">'
             + f"<p>We sent a 6-digit code to <strong>{e(email)}</strong>. It is valid for 10 minutes.</p>"
             + '<label for="code">Code</label> <input id="code" name="code" inputmode="numeric" '
-            'autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus> '
+            'autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" ' + f'value="{e(code)}" required autofocus> '
             '<button type="submit">Continue</button></form>'
         )
         return page("Enter your code", body)

@@ -70,8 +70,12 @@ async def dashboard_home(request: Request) -> Response:
 
 async def verify_link(request: Request) -> Response:
     """The emailed link: the code form, filled in with the address (the person submits it)."""
-    email = request.query_params.get("email", "")
-    return _sign_in_answer(request, email=email, code_sent=True, message="Enter the code from your email.")
+    params = request.query_params
+    code = params.get("code", "")
+    code = code if code.isdigit() and len(code) == 6 else ""
+    return _sign_in_answer(
+        request, email=params.get("email", ""), code=code, code_sent=True, message="Check the code, then continue."
+    )
 
 
 async def request_code(request: Request) -> Response:

@@ -64,3 +64,17 @@ def test_deployed_cookies_are_secure_httponly_and_strict() -> None:
     _set_cookie(response, gateway, SESSION_COOKIE, "token", 3600)  # type: ignore[arg-type]
     cookie = response.headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+def test_rate_limits_count_the_last_forwarded_address_never_one_the_client_wrote() -> None:
+    from starlette.requests import Request
+
+    from codegateway.web.signup import client_ip
+
+    def request(peer: str, forwarded: str | None) -> Request:
+        headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+        return Request({"type": "http", "client": (peer, 1234), "headers": headers})
+
+    assert client_ip(request("127.0.0.1", "6.6.6.6, 198.51.100.7")) == "198.51.100.7"
+    assert client_ip(request("127.0.0.1", None)) == "127.0.0.1"
+    assert client_ip(request("203.0.113.5", "6.6.6.6")) == "203.0.113.5"

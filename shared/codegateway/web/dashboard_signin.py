@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from codegateway.errors import GatewayError, NotFound
 from codegateway.gateway import Gateway
+from codegateway.pricing import nano_to_usd_str
 from codegateway.signup import normalized_email, open_account, send_code, sign_in_with_code
 from codegateway.web.body import read_limited_body
 from codegateway.web.dashboard_html import new_key_panel, page, sign_in_page
@@ -115,7 +116,7 @@ async def verify_code(request: Request) -> Response:
     except GatewayError as error:
         return _sign_in_answer(request, error.status, message=error.message, error=True, email=email, code_sent=True)
     body = (
-        f"<p>Your account is open with a starter credit of ${opened.account.balance_nano / 1e9:.2f}.</p>"
+        f"<p>Your account is open with a starter credit of ${nano_to_usd_str(opened.account.balance_nano)}.</p>"
         + new_key_panel(opened.first_key.plaintext, public_base_url(request, gateway), "Your first key")
         + '<p><a href="/dashboard/keys">Go to your dashboard</a></p>'
     )

@@ -20,7 +20,15 @@ _MAX_BODY_BYTES = 4096
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's address for rate limits. Under the Lambda Web Adapter every request comes from
+    loopback; the Function URL then names the caller as the last X-Forwarded-For entry (entries
+    before it are whatever the client sent, so never trusted). Behind CloudFront that last entry is
+    the edge's address: coarser, never spoofable."""
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if peer in {"127.0.0.1", "::1", ""} and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return peer or "unknown"
 
 
 def public_base_url(request: Request, gateway: Gateway) -> str:

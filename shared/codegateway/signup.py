@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from codegateway.accounts_admin import create_account, top_up
 from codegateway.email_codes import issue_code, redeem_code, take_code_request
-from codegateway.errors import CodeRefused, Conflict, InvalidRequest, SignupClosed
+from codegateway.errors import Conflict, InvalidRequest, SignupClosed
 from codegateway.keys_admin import IssuedKey, create_key
 from codegateway.outbox import Outbox
 from codegateway.records import Account
@@ -53,13 +53,30 @@ def send_code(store: Store, settings: Settings, outbox: Outbox, email: str, clie
 
 
 def open_account(store: Store, settings: Settings, email: str, code: str) -> NewAccount:
-    """Redeem the code and open the account: first key, and the starter credit as a ledger entry
-    (actor "signup"). An address gets one account, so one starter credit, ever."""
+    """Redeem the code and open the account (POST /v1/signup/verify). The code is checked before
+    the address: without a valid code nobody learns whether the address has an account."""
     if not signup_allowed(settings, email):
         raise SignupClosed()
+    redeem_code(store, email, code)
     if store.accounts.find_by_email(email) is not None:
         raise Conflict(f"email {email}: an account with this email exists already; sign in instead.")
+    return _open(store, settings, email)
+
+
+def sign_in_or_open(store: Store, settings: Settings, email: str, code: str) -> Account | NewAccount:
+    """The dashboard's one code form: the address's account (sign-in), or a new one (sign-up)."""
     redeem_code(store, email, code)
+    account = store.accounts.find_by_email(email)
+    if account is not None:
+        return account
+    if not signup_allowed(settings, email):
+        raise SignupClosed()
+    return _open(store, settings, email)
+
+
+def _open(store: Store, settings: Settings, email: str) -> NewAccount:
+    """First key, and the starter credit as a ledger entry (actor "signup"). An address gets one
+    account (its email claim is never released), so one starter credit, ever."""
     account = create_account(store, settings.model_copy(update={"starter_credit_nano": 0}), email)
     top_up(
         store,
@@ -72,11 +89,3 @@ def open_account(store: Store, settings: Settings, email: str, code: str) -> New
     first_key = create_key(store, settings, account.account_id, name="first key")
     opened = store.accounts.get(account.account_id) or account
     return NewAccount(opened, first_key)
-
-
-def sign_in_with_code(store: Store, email: str, code: str) -> Account:
-    account = store.accounts.find_by_email(email)
-    if account is None:
-        raise CodeRefused()
-    redeem_code(store, email, code)
-    return account

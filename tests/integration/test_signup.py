@@ -58,7 +58,7 @@ def test_a_code_works_once_and_a_second_account_for_the_address_is_refused(stack
     code = _code_for(stack, email)
     assert _post(stack, "/v1/signup/verify", {"email": email, "code": code}).status_code == 201
     reused = _post(stack, "/v1/signup/verify", {"email": email, "code": code})
-    assert reused.status_code == 409, reused.text
+    assert reused.status_code == 400, reused.text
     assert reused.json()["error"]["type"] == "invalid_request_error"
     again = _post(stack, "/v1/signup/verify", {"email": email, "code": _code_for(stack, email)})
     assert again.status_code == 409
@@ -75,6 +75,17 @@ def test_a_used_code_is_refused_clearly(stack: RunningStack, store: Store) -> No
         "type": "invalid_request_error",
         "message": "That code is wrong, used or expired. Ask for a new code and try again.",
     }
+
+
+def test_a_wrong_code_for_a_known_address_says_only_that_the_code_is_wrong(stack: RunningStack) -> None:
+    known, stranger = _email(), _email()
+    _post(stack, "/v1/signup/verify", {"email": known, "code": _code_for(stack, known)})
+    _code_for(stack, stranger)
+    answers = [
+        _post(stack, "/v1/signup/verify", {"email": address, "code": "999999x"}) for address in (known, stranger)
+    ]
+    assert [answer.status_code for answer in answers] == [400, 400]
+    assert answers[0].json()["error"] == answers[1].json()["error"]
 
 
 def test_five_wrong_tries_burn_the_code(stack: RunningStack) -> None:

@@ -13,7 +13,8 @@ from starlette.responses import RedirectResponse, Response
 from codegateway.errors import GatewayError, NotFound
 from codegateway.gateway import Gateway
 from codegateway.pricing import nano_to_usd_str
-from codegateway.signup import normalized_email, open_account, send_code, sign_in_with_code
+from codegateway.records import Account
+from codegateway.signup import normalized_email, send_code, sign_in_or_open
 from codegateway.web.body import read_limited_body
 from codegateway.web.dashboard_html import new_key_panel, page, sign_in_page
 from codegateway.web.dashboard_session import (
@@ -106,15 +107,13 @@ async def verify_code(request: Request) -> Response:
     email, code = fields.get("email", ""), fields.get("code", "")
     try:
         email = normalized_email(email)
-        account = await asyncio.to_thread(gateway.store.accounts.find_by_email, email)
-        if account is not None:
-            await asyncio.to_thread(sign_in_with_code, gateway.store, email, code)
-            response = redirect("/dashboard/keys")
-            await start_session(request, response, account.account_id)
-            return response
-        opened = await asyncio.to_thread(open_account, gateway.store, gateway.settings, email, code)
+        opened = await asyncio.to_thread(sign_in_or_open, gateway.store, gateway.settings, email, code)
     except GatewayError as error:
         return _sign_in_answer(request, error.status, message=error.message, error=True, email=email, code_sent=True)
+    if isinstance(opened, Account):
+        response = redirect("/dashboard/keys")
+        await start_session(request, response, opened.account_id)
+        return response
     body = (
         f"<p>Your account is open with a starter credit of ${nano_to_usd_str(opened.account.balance_nano)}.</p>"
         + new_key_panel(opened.first_key.plaintext, public_base_url(request, gateway), "Your first key")

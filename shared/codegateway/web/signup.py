@@ -9,10 +9,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from codegateway.errors import InvalidRequest
+from codegateway.errors import InvalidRequest, SignupClosed
 from codegateway.gateway import Gateway
 from codegateway.pricing import nano_to_usd_str
-from codegateway.signup import normalized_email, open_account, send_code
+from codegateway.signup import normalized_email, open_account, send_code, signup_allowed
 from codegateway.views import new_key_view
 from codegateway.web.body import read_limited_body
 
@@ -53,6 +53,9 @@ async def request_signup_code(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     fields = await _json_fields(request, "email")
     email = normalized_email(fields["email"])
+    if not signup_allowed(gateway.settings, email):
+        # Decided by the operator's mode and the address's domain alone: it tells nothing of accounts.
+        raise SignupClosed()
     link_base = public_base_url(request, gateway) + "/dashboard/verify"
     await asyncio.to_thread(
         send_code, gateway.store, gateway.settings, request.app.state.outbox, email, client_ip(request), link_base

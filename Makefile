@@ -14,7 +14,7 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8080
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install install-app install-sam install-e2e install-browser run test unit lint format e2e sam-check bench bench-compare smoke clean
+.PHONY: help install install-app install-sam install-e2e install-browser screenshots run test unit lint format e2e sam-check bench bench-compare smoke clean
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ tests/e2e/node_modules/.installed: tests/e2e/package-lock.json
 
 install-browser:  ## Debian's chromium for the dashboard's browser test (Playwright drives it; no browser download)
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+screenshots: install-app install-browser  ## Refresh docs/screenshots/ (the dashboard's pages) from the browser test
+	CGW_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -q
 
 e2e: install-app  ## Install Claude Code from npm and run the end-to-end tests with it
 	npm ci --no-audit --no-fund --silent --prefix tests/e2e

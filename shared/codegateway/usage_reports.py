@@ -138,3 +138,12 @@ def cost_by_session(records: Iterable[UsageRecord]) -> list[SessionCost]:
                 max(seen.last_at, record.created_at),
             )
     return sorted(totals.values(), key=lambda cost: cost.billed_nano, reverse=True)
+
+
+def last_use_by_key(records: Iterable[UsageRecord]) -> dict[str, str]:
+    """key id -> the time of its newest request among these records."""
+    last: dict[str, str] = {}
+    for record in records:
+        if record.created_at > last.get(record.key_id, ""):
+            last[record.key_id] = record.created_at
+    return last

@@ -4,6 +4,7 @@ its row on the Logs page, revoke, the key refused. Screenshots of each page go t
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from tests.support.proxy import first_answer_with_status, send_message
 from tests.support.stack import REPO, RunningStack
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+# CGW_UPDATE_SCREENSHOTS=1 refreshes the README's screenshots; otherwise they go to a scratch folder.
 SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
@@ -36,13 +38,21 @@ def browser_page() -> Iterator[object]:
         browser.close()
 
 
-def _shot(page: object, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(Path(SCREENSHOTS, f"{name}.png")))  # type: ignore[attr-defined]
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("CGW_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def _shot(page: object, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"))  # type: ignore[attr-defined]
+    assert (folder / f"{name}.png").stat().st_size > 5000
 
 
 def test_a_person_signs_up_uses_their_key_sees_it_in_the_logs_and_revokes_it(
-    stack: RunningStack, browser_page: object
+    stack: RunningStack, browser_page: object, screenshots: Path
 ) -> None:
     page = browser_page
     email = f"browser-{secrets.token_hex(4)}@example.com"
@@ -51,7 +61,7 @@ def test_a_person_signs_up_uses_their_key_sees_it_in_the_logs_and_revokes_it(
     assert "script-src 'self'" in answer.headers["content-security-policy"]
     assert "'unsafe-inline'" not in answer.headers["content-security-policy"]
     page.fill("#email", email)  # type: ignore[attr-defined]
-    _shot(page, "1-sign-in")
+    _shot(page, screenshots, "1-sign-in")
     page.click("text=Email me a code")  # type: ignore[attr-defined]
     page.fill("#code", printed_code(stack, email, mark))  # type: ignore[attr-defined]
     page.click("text=Continue")  # type: ignore[attr-defined]
@@ -60,7 +70,7 @@ def test_a_person_signs_up_uses_their_key_sees_it_in_the_logs_and_revokes_it(
     assert key.startswith("sk-cg-")
     exports = page.inner_text("#new-key-exports")  # type: ignore[attr-defined]
     assert f"export ANTHROPIC_BASE_URL={stack.base_url}" in exports and f"export ANTHROPIC_API_KEY={key}" in exports
-    _shot(page, "2-first-key")
+    _shot(page, screenshots, "2-first-key")
 
     session_cookie = next(c for c in page.context.cookies() if c["name"] == "cgw_session")  # type: ignore[attr-defined]
     assert session_cookie["httpOnly"] and session_cookie["sameSite"] == "Strict"
@@ -71,14 +81,15 @@ def test_a_person_signs_up_uses_their_key_sees_it_in_the_logs_and_revokes_it(
 
     page.goto(f"{stack.base_url}/dashboard/logs")  # type: ignore[attr-defined]
     assert key_id in page.inner_text("table")  # type: ignore[attr-defined]
-    _shot(page, "3-logs")
+    _shot(page, screenshots, "3-logs")
     for name in ("balance", "sessions", "setup"):
         page.goto(f"{stack.base_url}/dashboard/{name}")  # type: ignore[attr-defined]
-        _shot(page, f"4-{name}")
+        _shot(page, screenshots, f"4-{name}")
     assert stack.base_url in page.inner_text("main")  # type: ignore[attr-defined]
 
     page.goto(f"{stack.base_url}/dashboard/keys")  # type: ignore[attr-defined]
-    _shot(page, "5-keys")
+    assert "never" not in page.inner_text("table")  # type: ignore[attr-defined]
+    _shot(page, screenshots, "5-keys")
     page.click("button[aria-label='Revoke key first key']")  # type: ignore[attr-defined]
     assert "is revoked" in page.inner_text("main")  # type: ignore[attr-defined]
     # A revocation reaches every instance within a second (the key records' cache age).

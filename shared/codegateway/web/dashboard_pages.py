@@ -15,7 +15,7 @@ from codegateway.pricing import nano_to_usd_str
 from codegateway.records import UsageRecord
 from codegateway.store.dashboard_sessions import DashboardSession
 from codegateway.tiers import next_tier
-from codegateway.usage_reports import cost_by_session, usage_csv
+from codegateway.usage_reports import cost_by_session, last_use_by_key, usage_csv
 from codegateway.views import account_view, parse_time_bound
 from codegateway.web.dashboard_html import copy_block, csrf_field, e, new_key_panel, notice, page, table
 from codegateway.web.dashboard_session import check_session_csrf, current_session
@@ -41,6 +41,9 @@ def signed_in(handler: Page) -> Callable[[Request], Awaitable[Response]]:
 
 async def _keys_page(gateway: Gateway, session: DashboardSession, extra: str = "", status: int = 200) -> Response:
     records = await asyncio.to_thread(gateway.store.api_keys.list_for_account, session.account_id)
+    # The request path does not write last_used_at (a write per request); the usage log knows.
+    recent = await asyncio.to_thread(gateway.store.usage.requests, account_id=session.account_id, limit=RECENT_RECORDS)
+    last_use = last_use_by_key(recent.records)
     rows = []
     for record in records:
         actions = "revoked " + e(record.revoked_at)
@@ -57,7 +60,7 @@ async def _keys_page(gateway: Gateway, session: DashboardSession, extra: str = "
                 e(record.name),
                 f"<code>sk-cg-{e(record.key_id)}_...</code>",
                 e(record.created_at),
-                e(record.last_used_at or "never"),
+                e(last_use.get(record.key_id) or record.last_used_at or "never"),
                 actions,
             ]
         )

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from codegateway.errors import AuthenticationFailed, GatewayError
+from codegateway.errors import AuthenticationFailed, GatewayError, NotFound
 from codegateway.gateway import Gateway
 from codegateway.keys_admin import issue_self_service_key, revoke, rotate_key
 from codegateway.pricing import nano_to_usd_str
@@ -96,6 +96,8 @@ async def key_action(request: Request, gateway: Gateway, session: DashboardSessi
     fields = await form_fields(request)
     check_session_csrf(session, fields.get("csrf"))
     key_id, action = request.path_params["key_id"], request.path_params["action"]
+    if action not in {"revoke", "rotate"}:
+        raise NotFound(f"No route for {request.method} {request.url.path}.")
     try:
         if action == "revoke":
             revoked = await asyncio.to_thread(revoke, gateway.store, key_id, account_id=session.account_id)

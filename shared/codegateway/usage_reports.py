@@ -115,23 +115,29 @@ def daily_summary(store: Store, account_id: str, first_day: str, last_day: str) 
 @dataclass(frozen=True)
 class SessionCost:
     session_id: str
+    agent_id: str
     requests: int
     billed_nano: int
     first_at: str
     last_at: str
 
 
-def cost_by_session(records: Iterable[UsageRecord]) -> list[SessionCost]:
-    """Cost per Claude Code session (x-claude-code-session-id; "(none)" without one), costliest first."""
-    totals: dict[str, SessionCost] = {}
+NO_ID = "(none)"
+
+
+def cost_by_session(records: Iterable[UsageRecord], *, by_agent: bool = False) -> list[SessionCost]:
+    """Cost per Claude Code session (x-claude-code-session-id), or per session and subagent
+    (x-claude-code-agent-id) with `by_agent`; "(none)" where a request had no such header.
+    Costliest first."""
+    totals: dict[tuple[str, str], SessionCost] = {}
     for record in records:
-        session_id = record.session_id or "(none)"
-        seen = totals.get(session_id)
+        group = (record.session_id or NO_ID, (record.agent_id or NO_ID) if by_agent else "")
+        seen = totals.get(group)
         if seen is None:
-            totals[session_id] = SessionCost(session_id, 1, record.billed_nano, record.created_at, record.created_at)
+            totals[group] = SessionCost(*group, 1, record.billed_nano, record.created_at, record.created_at)
         else:
-            totals[session_id] = SessionCost(
-                session_id,
+            totals[group] = SessionCost(
+                *group,
                 seen.requests + 1,
                 seen.billed_nano + record.billed_nano,
                 min(seen.first_at, record.created_at),

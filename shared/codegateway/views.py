@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 USAGE_COLUMNS = (
     "request_id", "created_at", "model", "key_id", "input_tokens", "output_tokens",
     "cache_creation_input_tokens", "cache_read_input_tokens", "cost_usd", "status", "ended",
-    "error_type", "duration_ms", "session_id", "stream", "source",
+    "error_type", "duration_ms", "session_id", "stream", "source", "agent_id",
 )  # fmt: skip
 
 
@@ -65,6 +65,7 @@ def usage_row(record: UsageRecord) -> dict[str, Any]:
         "session_id": record.session_id,
         "stream": record.stream,
         "source": record.source,
+        "agent_id": record.agent_id,
     }
 
 

@@ -133,6 +133,7 @@ def test_logs_filter_by_session_and_download_as_csv(
             "content-type": "application/json",
             "anthropic-version": "2023-06-01",
             "x-claude-code-session-id": session_id,
+            "x-claude-code-agent-id": "agent-explore",
         },
         timeout=30,
     )
@@ -145,7 +146,7 @@ def test_logs_filter_by_session_and_download_as_csv(
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.startswith("request_id,created_at,model") and len(csv.text.strip().splitlines()) == 3
     sessions = client.get("/dashboard/sessions")
-    assert session_id in sessions.text and "(none)" in sessions.text
+    assert session_id in sessions.text and "(none)" in sessions.text and "agent-explore" in sessions.text
 
 
 def test_the_code_sender_follows_the_signup_mode(store: Store, stack_settings: Settings) -> None:

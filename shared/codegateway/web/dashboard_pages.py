@@ -220,7 +220,8 @@ async def logs_csv(request: Request, gateway: Gateway, session: DashboardSession
 @signed_in
 async def sessions(request: Request, gateway: Gateway, session: DashboardSession) -> Response:
     records = await _filtered_records(request, gateway, session)
-    rows = [
+    headers = ["Session", "Requests", "Cost USD", "First request", "Last request"]
+    per_session = [
         [
             f'<a href="/dashboard/logs?session={e(c.session_id)}">{e(c.session_id)}</a>',
             e(c.requests),
@@ -230,8 +231,18 @@ async def sessions(request: Request, gateway: Gateway, session: DashboardSession
         ]
         for c in cost_by_session(records)
     ]
-    body = "<p>Cost per Claude Code session (x-claude-code-session-id), costliest first.</p>" + table(
-        ["Session", "Requests", "Cost USD", "First request", "Last request"], rows, "Sessions"
+    per_agent = [
+        [e(c.session_id), e(c.agent_id), e(c.requests), e(nano_to_usd_str(c.billed_nano)), e(c.last_at)]
+        for c in cost_by_session(records, by_agent=True)
+    ]
+    body = (
+        "<p>Cost per Claude Code session (x-claude-code-session-id), costliest first.</p>"
+        + table(headers, per_session, "Sessions")
+        + table(
+            ["Session", "Subagent", "Requests", "Cost USD", "Last request"],
+            per_agent,
+            "Per subagent (x-claude-code-agent-id)",
+        )
     )
     return html(page("Sessions", body, active="sessions", csrf=session.csrf_token))
 

@@ -71,6 +71,7 @@ def new_exchange(
     log_fields: dict[str, Any] = request.scope["state"]["log_fields"]
     log_fields.update(model=message.model.model_id, stream=message.stream)
     session_id = request.headers.get("x-claude-code-session-id")
+    agent_id = request.headers.get("x-claude-code-agent-id")
     return Exchange(
         request_id=request.scope["state"]["request_id"],
         caller=caller,
@@ -85,6 +86,7 @@ def new_exchange(
         message=message,
         # Claude Code's session id: no prompt content; lets a team see cost per agent session.
         session_id=session_id[:128] if session_id else None,
+        agent_id=agent_id[:128] if agent_id else None,
         source=source,
         log_fields=log_fields,
     )

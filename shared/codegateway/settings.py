@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     # Dashboard sessions: short-lived and server-side (revocable); Secure cookies unless local.
     dashboard_session_ttl_s: int = Field(default=3600, ge=60, le=86_400)
     dashboard_secure_cookies: bool = True
-    # Shown on the Balance page: how to top up (text; a URL in it is shown as a link).
+    # Shown on the Balance page: how to top up (text; an https:// URL in it is shown as a link).
     topup_text: str = "Ask your gateway administrator to top up your account."
 
     @property

@@ -78,3 +78,12 @@ def test_rate_limits_count_the_last_forwarded_address_never_one_the_client_wrote
     assert client_ip(request("127.0.0.1", "6.6.6.6, 198.51.100.7")) == "198.51.100.7"
     assert client_ip(request("127.0.0.1", None)) == "127.0.0.1"
     assert client_ip(request("203.0.113.5", "6.6.6.6")) == "203.0.113.5"
+
+
+def test_the_top_up_text_links_its_https_urls_and_escapes_the_rest() -> None:
+    from codegateway.web.dashboard_html import linked_text
+
+    shown = linked_text('Pay at https://pay.example.com/top-up?a=1&b=2 <script>alert("x")</script>')
+    assert '<a href="https://pay.example.com/top-up?a=1&amp;b=2" rel="noopener noreferrer">' in shown
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    assert linked_text("javascript:alert(1)") == "javascript:alert(1)"

@@ -3,8 +3,11 @@ or style inline (the Content-Security-Policy forbids both): one static JS and on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from html import escape
+
+_URL_RE = re.compile(r"https://[^\s<>\"']+")
 
 NAV = (("keys", "Keys"), ("balance", "Balance"), ("logs", "Logs"), ("sessions", "Sessions"), ("setup", "Setup"))
 
@@ -34,6 +37,16 @@ def page(title: str, body: str, *, active: str = "", csrf: str = "") -> str:
         f'<body><header><p class="brand">CodeGateway</p>{nav}</header>'
         f'<main id="main"><h1>{e(title)}</h1>{body}</main></body></html>'
     )
+
+
+def linked_text(text: str) -> str:
+    """Escaped text whose https:// URLs are links (the operator's top-up text)."""
+    parts, last = [], 0
+    for match in _URL_RE.finditer(text):
+        url = match.group(0)
+        parts += [e(text[last : match.start()]), f'<a href="{e(url)}" rel="noopener noreferrer">{e(url)}</a>']
+        last = match.end()
+    return "".join([*parts, e(text[last:])])
 
 
 def csrf_field(token: str) -> str:

@@ -17,7 +17,7 @@ from codegateway.store.dashboard_sessions import DashboardSession
 from codegateway.tiers import next_tier
 from codegateway.usage_reports import cost_by_session, last_use_by_key, usage_csv
 from codegateway.views import account_view, parse_time_bound
-from codegateway.web.dashboard_html import copy_block, csrf_field, e, new_key_panel, notice, page, table
+from codegateway.web.dashboard_html import copy_block, csrf_field, e, linked_text, new_key_panel, notice, page, table
 from codegateway.web.dashboard_session import check_session_csrf, current_session
 from codegateway.web.dashboard_signin import SECURITY_HEADERS, form_fields, html, redirect
 from codegateway.web.signup import public_base_url
@@ -136,7 +136,7 @@ async def balance(request: Request, gateway: Gateway, session: DashboardSession)
         ("Email", view["email"]),
     ]
     body = "<dl>" + "".join(f"<dt>{e(name)}</dt><dd>{e(value)}</dd>" for name, value in facts) + "</dl>"
-    body += f'<h2>Top up</h2><p class="topup">{e(gateway.settings.topup_text)}</p>'
+    body += f'<h2>Top up</h2><p class="topup">{linked_text(gateway.settings.topup_text)}</p>'
     return html(page("Balance", body, active="balance", csrf=session.csrf_token))
 
 

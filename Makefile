@@ -14,7 +14,7 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8080
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install install-app install-sam install-e2e run test unit lint format e2e sam-check bench bench-compare smoke clean
+.PHONY: help install install-app install-sam install-e2e install-browser screenshots run test unit lint format e2e sam-check bench bench-compare smoke clean
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,7 +38,7 @@ $(SAM_VENV)/.installed: layers/sam-cli-requirements.txt
 run: install-app  ## Start the local stack (DynamoDB, emulator, proxy on PORT) with a demo key
 	$(BIN)/cgw dev --port $(PORT)
 
-test: install install-e2e lint  ## Lint, type-check, then every test (unit, integration, infra, Claude Code e2e)
+test: install install-e2e install-browser lint  ## Lint, type-check, then every test (unit, integration, infra, Claude Code e2e)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest
 
 unit: install-app  ## Unit tests only (no servers)
@@ -59,6 +59,12 @@ tests/e2e/node_modules/.installed: tests/e2e/package-lock.json
 	@# Best effort: without npm (or the registry) the Claude Code tests skip, saying why.
 	@if command -v npm >/dev/null 2>&1 && npm ci --no-audit --no-fund --silent --prefix tests/e2e; then \
 	  touch $@; else echo "Claude Code not installed (npm missing or failed): its tests will be skipped"; fi
+
+install-browser:  ## Debian's chromium for the dashboard's browser test (Playwright drives it; no browser download)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+screenshots: install-app install-browser  ## Refresh docs/screenshots/ (the dashboard's pages) from the browser test
+	CGW_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -q
 
 e2e: install-app  ## Install Claude Code from npm and run the end-to-end tests with it
 	npm ci --no-audit --no-fund --silent --prefix tests/e2e

@@ -4,8 +4,8 @@ ids. No I/O.
 Claude Code sends `x-claude-code-session-id` (a UUID) and, on subagent requests,
 `x-claude-code-agent-id` / `x-claude-code-parent-agent-id` (../shared/reference/claude-code-wire.md).
 Any caller can put any text there, and it is stored with the usage record and shown in listings and
-the CSV export: a formula, a URL, control characters or a 1 MB value must not land there. Only the
-session id is stored today; an agent id, once recorded, goes through the same check.
+the CSV export: a formula, a URL, control characters or a 1 MB value must not land there. The
+session id and the (subagent) agent id are stored.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 SESSION_ID_HEADER = "x-claude-code-session-id"
+AGENT_ID_HEADER = "x-claude-code-agent-id"
 
 # UUIDs, ULIDs, `agent_01...`-style ids and dotted/colon-separated ids: letters, digits, `_.:-`, at
 # most 128 characters, and the first one a letter or digit (so no cell can start a formula with `-`).

@@ -57,6 +57,19 @@ class AccountSuspended(PermissionDenied):
     default_message = "This CodeGateway account is suspended. Contact your gateway administrator."
 
 
+class SignupClosed(PermissionDenied):
+    default_message = "Sign-up is closed on this gateway. Ask its administrator for an account."
+
+
+class CodeRefused(GatewayError):
+    """A sign-up or sign-in code that is wrong, used, expired or out of tries: one answer for all,
+    so a guesser learns nothing but "no"."""
+
+    status = 400
+    error_type = "invalid_request_error"
+    default_message = "That code is wrong, used or expired. Ask for a new code and try again."
+
+
 class NotFound(GatewayError):
     status = 404
     error_type = "not_found_error"

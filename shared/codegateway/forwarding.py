@@ -41,6 +41,7 @@ class Exchange:
     hold: Hold | None = None
     attempts: int = 0
     session_id: str | None = None
+    agent_id: str | None = None
     upstream_request_id: str | None = None
     source: str = "anthropic"
     log_fields: dict[str, Any] = field(default_factory=dict)

@@ -73,17 +73,38 @@ def issue_key(
 
 def issue_own_key(store: Store, settings: Settings, caller_key: ApiKeyRecord, *, name: str = "") -> IssuedKey:
     """A key holder's new key: it carries the RPM cap and spend caps of the key that made it, so no
-    holder can mint a key with more room than their own. At most SELF_SERVICE_ACTIVE_KEY_LIMIT live keys per
-    account, enforced by the key write itself (a condition on the account's key count)."""
+    holder can mint a key with more room than their own."""
+    return issue_self_service_key(
+        store,
+        settings,
+        caller_key.account_id,
+        name=name,
+        rpm_limit=caller_key.rpm_limit,
+        spend_caps=caller_key.spend_caps,
+    )
+
+
+def issue_self_service_key(
+    store: Store,
+    settings: Settings,
+    account_id: str,
+    *,
+    name: str = "",
+    rpm_limit: int | None = None,
+    spend_caps: dict[str, int] | None = None,
+) -> IssuedKey:
+    """A key made by the account's holder (with a key, or signed in to the dashboard): at most
+    SELF_SERVICE_ACTIVE_KEY_LIMIT live keys per account, enforced by the key write itself (a
+    condition on the account's key count), so concurrent creations cannot pass it."""
     try:
         return create_key(
             store,
             settings,
-            caller_key.account_id,
+            account_id,
             _checked_name(name),
-            caller_key.rpm_limit,
+            rpm_limit,
             active_limit=SELF_SERVICE_ACTIVE_KEY_LIMIT,
-            spend_caps=caller_key.spend_caps,
+            spend_caps=spend_caps,
         )
     except KeyLimitReached as reached:
         raise PermissionDenied(

@@ -92,6 +92,8 @@ class UsageRecord:
     stream: bool = False
     error_type: str | None = None
     session_id: str | None = None
+    # Claude Code's subagent id (x-claude-code-agent-id): which subagent of the session spent it.
+    agent_id: str | None = None
     upstream_request_id: str | None = None
     source: str = "anthropic"  # or "openai" for translated chat completions
     # The catalog id the request was priced with, when `model` (the id sent) is not one itself: an

@@ -105,6 +105,26 @@ class Settings(BaseSettings):
     # model released today works before the catalog lists it; "refuse" answers 422.
     unknown_model_policy: Literal["family", "refuse"] = "family"
 
+    # Sign-up by email (issue 19): off (deployed default, a stack parameter), open, or domains
+    # (only addresses at CGW_SIGNUP_DOMAINS=example.com,...). `cgw dev` runs it open.
+    signup_mode: Literal["off", "open", "domains"] = "off"
+    signup_domains: str = ""
+    # Where codes go: "console" (the process's output, `cgw dev`) or "ses" (deployed).
+    outbox: Literal["console", "ses"] = "console"
+    ses_sender: str = ""
+    ses_template: str = ""
+    # The gateway's own URL as users see it (behind CloudFront); else the request's own.
+    public_url: str = ""
+    # Dashboard sessions: short-lived and server-side (revocable); Secure cookies unless local.
+    dashboard_session_ttl_s: int = Field(default=3600, ge=60, le=86_400)
+    dashboard_secure_cookies: bool = True
+    # Shown on the Balance page: how to top up (text; an https:// URL in it is shown as a link).
+    topup_text: str = "Ask your gateway administrator to top up your account."
+
+    @property
+    def signup_domain_set(self) -> frozenset[str]:
+        return frozenset(part.strip().lower() for part in self.signup_domains.split(",") if part.strip())
+
     # Edge: when set, requests must carry this header value (set by CloudFront as an origin header).
     origin_verify_secret: SecretStr | None = None
     origin_verify_secret_id: str | None = None

@@ -86,6 +86,7 @@ def usage_record(
         stream=message.stream,
         error_type=error_type,
         session_id=exchange.session_id,
+        agent_id=exchange.agent_id,
         upstream_request_id=exchange.upstream_request_id,
         source=exchange.source,
     )

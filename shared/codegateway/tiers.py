@@ -75,3 +75,9 @@ def tier_update(
     if (spend_90d_nano, markup_bp) == (current_spend_nano, current_markup_bp):
         return None
     return TierUpdate(spend_90d_nano, markup_bp)
+
+
+def next_tier(spend_90d_nano: int, tiers: tuple[Tier, ...] = DEFAULT_TIERS) -> Tier | None:
+    """The first tier above the one this spend reaches, or None at the top."""
+    above = [tier for tier in tiers if tier.min_spend_nano > spend_90d_nano]
+    return min(above, key=lambda tier: tier.min_spend_nano) if above else None

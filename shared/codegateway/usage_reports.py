@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from codegateway.admin_lookups import find_key, get_account
@@ -123,3 +124,46 @@ def daily_summary(store: Store, account_id: str, first_day: str, last_day: str) 
     """One row per day with requests (days without any are absent), oldest first."""
     get_account(store, account_id)
     return store.usage.daily_rollups(account_id, first_day, last_day)
+
+
+@dataclass(frozen=True)
+class SessionCost:
+    session_id: str
+    agent_id: str
+    requests: int
+    billed_nano: int
+    first_at: str
+    last_at: str
+
+
+NO_ID = "(none)"
+
+
+def cost_by_session(records: Iterable[UsageRecord], *, by_agent: bool = False) -> list[SessionCost]:
+    """Cost per Claude Code session (x-claude-code-session-id), or per session and subagent
+    (x-claude-code-agent-id) with `by_agent`; "(none)" where a request had no such header.
+    Costliest first."""
+    totals: dict[tuple[str, str], SessionCost] = {}
+    for record in records:
+        group = (record.session_id or NO_ID, (record.agent_id or NO_ID) if by_agent else "")
+        seen = totals.get(group)
+        if seen is None:
+            totals[group] = SessionCost(*group, 1, record.billed_nano, record.created_at, record.created_at)
+        else:
+            totals[group] = SessionCost(
+                *group,
+                seen.requests + 1,
+                seen.billed_nano + record.billed_nano,
+                min(seen.first_at, record.created_at),
+                max(seen.last_at, record.created_at),
+            )
+    return sorted(totals.values(), key=lambda cost: cost.billed_nano, reverse=True)
+
+
+def last_use_by_key(records: Iterable[UsageRecord]) -> dict[str, str]:
+    """key id -> the time of its newest request among these records."""
+    last: dict[str, str] = {}
+    for record in records:
+        if record.created_at > last.get(record.key_id, ""):
+            last[record.key_id] = record.created_at
+    return last

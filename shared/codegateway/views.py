@@ -23,7 +23,7 @@ USAGE_COLUMNS = (
     "request_id", "created_at", "model", "key_id", "input_tokens", "output_tokens",
     "cache_creation_input_tokens", "cache_read_input_tokens", "cost_usd", "status", "ended",
     "error_type", "duration_ms", "session_id", "stream", "source", "priced_as", "speed", "inference_geo",
-    "catalog_version",
+    "catalog_version", "agent_id",
 )  # fmt: skip
 
 
@@ -72,6 +72,7 @@ def usage_row(record: UsageRecord) -> dict[str, Any]:
         "speed": record.speed,
         "inference_geo": record.inference_geo,
         "catalog_version": record.catalog_version,
+        "agent_id": record.agent_id,
     }
 
 

@@ -53,6 +53,9 @@ def test_package_layer_ships_the_pricing_catalog_but_not_the_cli_or_local_stack(
     assert (package / "pricing_catalog.json").is_file()
     assert (package / "settings.py").is_file()
     assert (package / "web" / "app.py").is_file()
+    # The dashboard's own script and style: served by the proxy, no CDN.
+    assert (package / "web" / "static" / "dashboard.js").is_file()
+    assert (package / "web" / "static" / "dashboard.css").is_file()
     assert not (package / "cli").exists()
     assert not (package / "dev").exists()
 

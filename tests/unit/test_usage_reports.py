@@ -79,3 +79,24 @@ def test_page_cursors_round_trip_and_refuse_anything_else() -> None:
     for bogus in ("bogus", "e30", "W10=", encode_cursor({"a": {"M": {}}}) or ""):  # junk, {}, [], a map value
         with pytest.raises(ValueError):
             decode_cursor(bogus)
+
+
+def test_cost_per_session_and_per_subagent_sums_the_records() -> None:
+    from codegateway.records import UsageRecord
+    from codegateway.usage_reports import cost_by_session
+
+    def record(request_id: str, session: str | None, agent: str | None, billed: int) -> UsageRecord:
+        return UsageRecord(account_id="a", request_id=request_id, created_at=f"2026-11-01T00:00:0{request_id}Z",
+                           key_id="k", model="m", status=200, ended="complete", billed_nano=billed,
+                           session_id=session, agent_id=agent)  # fmt: skip
+
+    records = [record("1", "s1", None, 10), record("2", "s1", "explore", 30), record("3", None, None, 5)]
+    assert [(c.session_id, c.requests, c.billed_nano) for c in cost_by_session(records)] == [
+        ("s1", 2, 40),
+        ("(none)", 1, 5),
+    ]
+    assert [(c.session_id, c.agent_id, c.billed_nano) for c in cost_by_session(records, by_agent=True)] == [
+        ("s1", "explore", 30),
+        ("s1", "(none)", 10),
+        ("(none)", "(none)", 5),
+    ]

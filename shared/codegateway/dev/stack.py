@@ -47,7 +47,14 @@ class LocalStack:
         return url, api_key
 
     def settings(self, dynamodb_endpoint: str, upstream_url: str, upstream_api_key: str | None) -> Settings:
-        overrides: dict[str, object] = {"dynamodb_endpoint": dynamodb_endpoint, "upstream_url": upstream_url}
+        # Sign-up is open locally, codes go to this process's output, cookies work over plain http.
+        overrides: dict[str, object] = {
+            "dynamodb_endpoint": dynamodb_endpoint,
+            "upstream_url": upstream_url,
+            "signup_mode": "open",
+            "outbox": "console",
+            "dashboard_secure_cookies": False,
+        }
         if upstream_api_key:
             overrides["upstream_api_key"] = upstream_api_key
         # Like the deployed proxy: a catalog imported with `cgw prices import` applies without a restart.

@@ -8,6 +8,8 @@ from codegateway.settings import Settings
 from codegateway.store.accounts import AccountsTable, EmailTaken
 from codegateway.store.api_keys import ApiKeysTable, KeyLimitReached
 from codegateway.store.client import DynamoClient, build_dynamodb_client
+from codegateway.store.dashboard_sessions import DashboardSessionsTable
+from codegateway.store.email_codes import EmailCodesTable
 from codegateway.store.ledger import GrowthRefused, Ledger, ReservationRefused
 from codegateway.store.pricing_catalogs import PricingCatalogs
 from codegateway.store.rate_limits import RateLimitsTable
@@ -29,6 +31,8 @@ class Store:
     rate_limits: RateLimitsTable
     tiers: TierTable
     pricing_catalogs: PricingCatalogs
+    email_codes: EmailCodesTable
+    dashboard_sessions: DashboardSessionsTable
 
 
 def build_store(settings: Settings, client: DynamoClient | None = None) -> Store:
@@ -43,4 +47,6 @@ def build_store(settings: Settings, client: DynamoClient | None = None) -> Store
         rate_limits=RateLimitsTable(client, settings.rate_limits_table),
         tiers=TierTable(client, settings.accounts_table, settings.usage_table),
         pricing_catalogs=PricingCatalogs(client, settings.usage_table),
+        email_codes=EmailCodesTable(client, settings.rate_limits_table),
+        dashboard_sessions=DashboardSessionsTable(client, settings.rate_limits_table),
     )

@@ -25,7 +25,7 @@ _INT_FIELDS = (
 )  # fmt: skip
 _STR_FIELDS = (
     "account_id", "request_id", "created_at", "key_id", "model", "ended", "speed", "error_type", "session_id",
-    "upstream_request_id", "source", "inference_geo", "priced_as", "catalog_version",
+    "upstream_request_id", "source", "inference_geo", "priced_as", "catalog_version", "agent_id",
 )  # fmt: skip
 
 

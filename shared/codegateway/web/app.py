@@ -17,8 +17,11 @@ from starlette.routing import Route
 
 from codegateway.errors import GatewayError
 from codegateway.gateway import Gateway, build_gateway
+from codegateway.ses_outbox import build_outbox
 from codegateway.settings import Settings
 from codegateway.telemetry import Telemetry
+from codegateway.web import dashboard_pages as pages
+from codegateway.web import dashboard_signin as signin
 from codegateway.web.account import get_account, list_usage
 from codegateway.web.chat_completions import create_chat_completion
 from codegateway.web.diagnostics import diagnostics_stream
@@ -35,6 +38,7 @@ from codegateway.web.messages import count_tokens, create_message
 from codegateway.web.models import get_model, list_models
 from codegateway.web.origin_guard import OriginGuard
 from codegateway.web.request_context import RequestContext
+from codegateway.web.signup import request_signup_code, verify_signup
 
 
 async def health(request: Request) -> Response:
@@ -54,6 +58,7 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
             ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="cgw-io")
         )
         app.state.gateway = gateway or build_gateway(settings)
+        app.state.outbox = build_outbox(settings)
         try:
             yield
         finally:
@@ -77,6 +82,23 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         Route("/v1/account/keys/{key_id}/caps/{period}", set_own_key_cap, methods=["PUT"]),
         Route("/v1/account/keys/{key_id}/caps/{period}", remove_own_key_cap, methods=["DELETE"]),
         Route("/v1/models/{model_id:path}", get_model, methods=["GET"]),
+        Route("/v1/signup", request_signup_code, methods=["POST"]),
+        Route("/v1/signup/verify", verify_signup, methods=["POST"]),
+        Route("/dashboard", signin.dashboard_home, methods=["GET"]),
+        Route("/dashboard/code", signin.request_code, methods=["POST"]),
+        Route("/dashboard/verify", signin.verify_link, methods=["GET"]),
+        Route("/dashboard/verify", signin.verify_code, methods=["POST"]),
+        Route("/dashboard/signin-key", signin.sign_in_with_key, methods=["POST"]),
+        Route("/dashboard/signout", signin.sign_out, methods=["POST"]),
+        Route("/dashboard/static/{name}", signin.static_file, methods=["GET"]),
+        Route("/dashboard/keys", pages.keys, methods=["GET"]),
+        Route("/dashboard/keys", pages.create_key, methods=["POST"]),
+        Route("/dashboard/keys/{key_id}/{action:str}", pages.key_action, methods=["POST"]),
+        Route("/dashboard/balance", pages.balance, methods=["GET"]),
+        Route("/dashboard/logs", pages.logs, methods=["GET"]),
+        Route("/dashboard/logs.csv", pages.logs_csv, methods=["GET"]),
+        Route("/dashboard/sessions", pages.sessions, methods=["GET"]),
+        Route("/dashboard/setup", pages.setup, methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from codegateway.attribution import SESSION_ID_HEADER, attribution_id
+from codegateway.attribution import AGENT_ID_HEADER, SESSION_ID_HEADER, attribution_id
 from codegateway.auth import Caller
 from codegateway.clock import now_iso
 from codegateway.forwarding import Exchange, forward
@@ -78,6 +78,7 @@ def new_exchange(
     if message.priced_by_family:
         log_fields["unknown_model"] = True  # Telemetry warns once per id and counts it
     session_id = attribution_id(request.headers.get(SESSION_ID_HEADER))
+    agent_id = attribution_id(request.headers.get(AGENT_ID_HEADER))
     return Exchange(
         request_id=request.scope["state"]["request_id"],
         caller=caller,
@@ -92,6 +93,7 @@ def new_exchange(
         message=message,
         # Claude Code's session id: no prompt content; lets a team see cost per agent session.
         session_id=session_id,
+        agent_id=agent_id,
         source=source,
         log_fields=log_fields,
     )

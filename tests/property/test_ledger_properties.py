@@ -34,7 +34,7 @@ from codegateway.accounts_admin import create_account
 from codegateway.clock import now_iso
 from codegateway.records import Hold, TopUpEntry, UsageRecord
 from codegateway.settings import Settings
-from codegateway.store import ReservationRefused, Store
+from codegateway.store import GrowthRefused, ReservationRefused, Store
 
 OVERDRAFT = 500_000_000
 MILLI = 1_000_000  # $0.001 in nano
@@ -142,13 +142,14 @@ class Run:
     def _extend(self, model: Model, hold: Hold, new_nano: int) -> None:
         delta = new_nano - hold.nano
         fits = model.available - delta >= -OVERDRAFT
-        grown = self.ledger.extend(model.account_id, hold, new_nano, OVERDRAFT)
         event("extend refused" if not fits else "extend applied")
         if not fits:
-            assert grown is None
+            with pytest.raises(GrowthRefused):
+                self.ledger.extend(model.account_id, hold, new_nano, OVERDRAFT)
             self.last = None
             return
-        assert grown is not None and grown.nano == new_nano
+        grown = self.ledger.extend(model.account_id, hold, new_nano, OVERDRAFT)
+        assert grown.nano == new_nano
         model.holds[hold.request_id] = grown
         model.available -= delta
         self.last = ("extend", model, hold, new_nano)

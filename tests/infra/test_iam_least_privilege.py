@@ -35,8 +35,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         # growth's answer was lost); ledger.settle: Put of the usage record, Delete of the hold, Update
         # of the daily rollup; ledger.release_hold: Delete. web/account.py: usage.requests by account.
         "UsageTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
-        # rate_limit.py: rate_limits.take.
-        "RateLimitsTable": {"UpdateItem"},
+        # rate_limit.py: rate_limits.take (UpdateItem), the diagnostics headroom (rate_limits.count,
+        # GetItem); sign-up codes (store/email_codes.py) and dashboard sessions
+        # (store/dashboard_sessions.py): PutItem, GetItem, UpdateItem.
+        "RateLimitsTable": {"GetItem", "PutItem", "UpdateItem"},
     },
     "AdminFunction": {
         # accounts_admin: accounts.create (transaction Put of the account and its email claim),

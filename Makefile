@@ -61,7 +61,7 @@ tests/e2e/node_modules/.installed: tests/e2e/package-lock.json
 	  touch $@; else echo "Claude Code not installed (npm missing or failed): its tests will be skipped"; fi
 
 install-browser:  ## Debian's chromium for the dashboard's browser test (Playwright drives it; no browser download)
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 screenshots: install-app install-browser  ## Refresh docs/screenshots/ (the dashboard's pages) from the browser test
 	CGW_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/browser -q

@@ -15,6 +15,11 @@ from codegateway.store import Store
 MAX_CAP_NANO = 1_000_000 * 1_000_000_000
 
 
+def _check_limit(limit_nano: int) -> None:
+    if not 0 < limit_nano <= MAX_CAP_NANO:
+        raise InvalidRequest("amount_usd: more than 0 and at most 1000000.")
+
+
 def _period(period: str) -> str:
     if period not in PERIODS:
         raise InvalidRequest(f"period: one of {', '.join(PERIODS)}.")
@@ -24,8 +29,7 @@ def _period(period: str) -> str:
 def set_key_cap(store: Store, key_id: str, period: str, limit_nano: int, *, account_id: str | None = None) -> str:
     """A key's cap for the period, replacing any it had; returns the key's account id. Takes
     effect within a second (the proxy's key records are at most that old)."""
-    if not 0 < limit_nano <= MAX_CAP_NANO:
-        raise InvalidRequest("amount_usd: more than 0 and at most 1000000.")
+    _check_limit(limit_nano)
     record = find_key(store, key_id, account_id=account_id)
     if not store.api_keys.set_spend_caps(key_id, {**record.spend_caps, _period(period): limit_nano}):
         raise NotFound(f"key {key_id}: no such live key.")
@@ -42,8 +46,7 @@ def remove_key_cap(store: Store, key_id: str, period: str, *, account_id: str | 
 
 
 def set_account_cap(store: Store, account_id: str, period: str, limit_nano: int) -> None:
-    if not 0 < limit_nano <= MAX_CAP_NANO:
-        raise InvalidRequest("amount_usd: more than 0 and at most 1000000.")
+    _check_limit(limit_nano)
     account = get_account(store, account_id)
     store.accounts.set_spend_caps(account_id, {**account.spend_caps, _period(period): limit_nano})
 

@@ -60,16 +60,17 @@ def _message_digests(messages: list[Any]) -> tuple[str, ...]:
     digests: list[str] = []
     running = hashlib.sha256()
     for message in messages:
-        running.update(orjson.dumps(_without_cache_control(message), default=str))
+        running.update(orjson.dumps(without_cache_control(message), default=str))
         digests.append(running.copy().hexdigest()[:32])
     return tuple(digests)
 
 
-def _without_cache_control(value: Any) -> Any:
+def without_cache_control(value: Any) -> Any:
+    """A block (or message) as the API's prompt cache sees it: where its markers sit does not count."""
     if isinstance(value, dict):
-        return {key: _without_cache_control(item) for key, item in value.items() if key != "cache_control"}
+        return {key: without_cache_control(item) for key, item in value.items() if key != "cache_control"}
     if isinstance(value, list):
-        return [_without_cache_control(item) for item in value]
+        return [without_cache_control(item) for item in value]
     return value
 
 

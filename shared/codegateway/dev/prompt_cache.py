@@ -32,6 +32,8 @@ from typing import Any
 
 import orjson
 
+from codegateway.prompt_shape import without_cache_control
+
 TTL_S = {"5m": 300, "1h": 3600}
 MAX_BREAKPOINTS = 4
 LOOKBACK_BLOCKS = 20
@@ -62,15 +64,7 @@ def block_tokens(block: Any) -> int:
 
 
 def canonical_json(value: Any) -> bytes:
-    return orjson.dumps(_without_cache_control(value), option=orjson.OPT_SORT_KEYS)
-
-
-def _without_cache_control(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _without_cache_control(item) for key, item in value.items() if key != "cache_control"}
-    if isinstance(value, list):
-        return [_without_cache_control(item) for item in value]
-    return value
+    return orjson.dumps(without_cache_control(value), option=orjson.OPT_SORT_KEYS)
 
 
 def _breakpoint_ttl(block: Any) -> str | None:

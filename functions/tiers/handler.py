@@ -1,5 +1,5 @@
 """Entry point of the tier function (template.yaml TiersFunction, `handler.handler`): EventBridge
-Scheduler -> recompute every account's 90-day spend and markup (codegateway.tier_job).
+Scheduler -> recompute every account's 90-day spend and markup (codegateway.tiering.job).
 
 Nothing is built at import; settings, the DynamoDB client and the logger are built on the first
 invocation and kept for warm ones. Imports only what the two layers ship (the codegateway package
@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
-from codegateway.tier_job import TierRunReport, recompute_tiers
+from codegateway.tiering.job import TierRunReport, recompute_tiers
 
 # Stop scanning new pages this long before Lambda's timeout, so the run still reports and flushes.
 _FINISH_MARGIN_S = 30.0

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from codegateway.tiers import DEFAULT_TIERS, Tier, validate_tiers
-from codegateway.units import NANO_PER_USD
+from codegateway.domain.money import NANO_PER_USD
+from codegateway.domain.tiers import DEFAULT_TIERS, Tier, validate_tiers
 
 MIB = 1024 * 1024
 # $0.50: how far below zero a balance may go while admitted streams finish, unless set per account.

@@ -50,7 +50,7 @@ def test_sam_build_succeeds_without_docker(sam_build: Build) -> None:
 
 def test_package_layer_ships_the_pricing_catalog_but_not_the_cli_or_local_stack(sam_build: Build) -> None:
     package = sam_build.artifact("CodeGatewayLayer") / "python" / "codegateway"
-    assert (package / "pricing_catalog.json").is_file()
+    assert (package / "domain" / "pricing_catalog.json").is_file()
     assert (package / "settings.py").is_file()
     assert (package / "web" / "app.py").is_file()
     # The dashboard's own script and style: served by the proxy, no CDN.

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
+from codegateway.accounts.views import USAGE_COLUMNS
 from codegateway.settings import Settings
-from codegateway.views import USAGE_COLUMNS
 from tests.support.admin_function import AdminFunction
 from tests.support.proxy import request_id_of_message, requests_until_refused, send_message
 from tests.support.stack import RunningStack

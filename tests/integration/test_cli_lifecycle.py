@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from codegateway.views import USAGE_COLUMNS
+from codegateway.accounts.views import USAGE_COLUMNS
 from tests.support.cli import Cgw
 from tests.support.proxy import request_id_of_message, requests_until_refused
 from tests.support.stack import RunningStack

@@ -10,9 +10,9 @@ import secrets
 import httpx
 import pytest
 
+from codegateway.accounts.signup import open_account, send_code
 from codegateway.errors import SignupClosed
 from codegateway.settings import Settings
-from codegateway.signup import open_account, send_code
 from codegateway.store import Store
 from tests.support.accounts import new_caller
 from tests.support.outbox import printed_code

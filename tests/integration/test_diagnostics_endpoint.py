@@ -9,8 +9,8 @@ import httpx
 import orjson
 import pytest
 
+from codegateway.domain.sse import SseParser
 from codegateway.settings import Settings
-from codegateway.sse import SseParser
 from codegateway.store import Store
 from tests.support.accounts import new_caller
 from tests.support.stack import FAST_KEEPALIVE_S, RunningStack, StackWithStore

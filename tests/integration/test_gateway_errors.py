@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from codegateway.keys_admin import revoke_key
+from codegateway.accounts.keys import revoke_key
 from codegateway.settings import Settings
 from codegateway.store import Store
 from tests.support.accounts import new_caller

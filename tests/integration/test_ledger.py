@@ -6,9 +6,9 @@ import secrets
 
 import pytest
 
-from codegateway.accounts_admin import top_up
-from codegateway.clock import now_iso
-from codegateway.records import Hold, UsageRecord
+from codegateway.accounts.accounts import top_up
+from codegateway.domain.clock import now_iso
+from codegateway.domain.records import Hold, UsageRecord
 from codegateway.settings import Settings
 from codegateway.store import GrowthRefused, ReservationRefused, Store
 from tests.support.accounts import new_caller

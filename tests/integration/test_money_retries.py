@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from codegateway.clock import now_iso
+from codegateway.domain.clock import now_iso
+from codegateway.domain.records import Hold, TopUpEntry, UsageRecord
 from codegateway.errors import StoreUnavailable
-from codegateway.records import Hold, TopUpEntry, UsageRecord
 from codegateway.settings import Settings
 from codegateway.store import GrowthRefused, Store, build_store
 from tests.support.accounts import new_caller

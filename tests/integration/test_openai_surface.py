@@ -10,8 +10,8 @@ import openai
 import orjson
 import pytest
 
-from codegateway.chat_completions import translate_chat_request
 from codegateway.dev.emulator_script import DEFAULT_TEXT
+from codegateway.proxy.chat_completions import translate_chat_request
 from codegateway.settings import Settings
 from codegateway.store import Store
 from tests.support.accounts import ApiCaller, new_caller

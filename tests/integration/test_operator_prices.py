@@ -25,7 +25,7 @@ from tests.support.cli import Cgw
 from tests.support.requests import message_body
 from tests.support.stack import RunningStack, start_stack
 
-BUNDLED = json.loads(resources.files("codegateway").joinpath("pricing_catalog.json").read_text())
+BUNDLED = json.loads(resources.files("codegateway.domain").joinpath("pricing_catalog.json").read_text())
 
 
 @pytest.fixture(scope="module")

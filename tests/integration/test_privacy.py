@@ -8,9 +8,9 @@ import time
 import httpx
 import orjson
 
+from codegateway.dev.table_schema import TABLE_SETTINGS
 from codegateway.settings import Settings
 from codegateway.store import Store
-from codegateway.store.schema import TABLE_SETTINGS
 from tests.support.accounts import new_caller
 from tests.support.stack import RunningStack
 

@@ -14,8 +14,8 @@ import pytest
 
 from codegateway.dev.emulator_script import DEFAULT_TEXT
 from codegateway.dev.processes import free_port, start_python_module, stop, wait_until_ready
+from codegateway.domain.sse import SseParser
 from codegateway.settings import Settings
-from codegateway.sse import SseParser
 from codegateway.store import Store, build_store
 from tests.support.accounts import new_caller
 from tests.support.requests import message_body

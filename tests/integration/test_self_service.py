@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from codegateway.keys_admin import SELF_SERVICE_ACTIVE_KEY_LIMIT, create_key, issue_key
+from codegateway.accounts.keys import SELF_SERVICE_ACTIVE_KEY_LIMIT, create_key, issue_key
 from codegateway.settings import Settings
 from codegateway.store import Store
 from tests.support.accounts import new_caller

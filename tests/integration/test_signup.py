@@ -8,8 +8,8 @@ import time
 
 import httpx
 
+from codegateway.accounts.signup import SIGNUP_ACTOR
 from codegateway.settings import Settings
-from codegateway.signup import SIGNUP_ACTOR
 from codegateway.store import Store
 from tests.support.outbox import printed_code
 from tests.support.proxy import request_id_of_message

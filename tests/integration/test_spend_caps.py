@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from codegateway.domain.spend_caps import counter_id, period_end
 from codegateway.settings import Settings
-from codegateway.spend_caps import counter_id, period_end
 from codegateway.store import Store
 from tests.support.accounts import ApiCaller, new_caller
 from tests.support.cli import Cgw
@@ -164,8 +164,8 @@ def test_count_tokens_stays_free_under_a_used_up_cap(
 def test_a_used_up_cap_opens_again_when_its_period_resets(
     store: Store, stack_settings: Settings, period: str, last_moment: datetime, first_moment: datetime
 ) -> None:
-    from codegateway.records import Hold
-    from codegateway.spend_caps import windows_for
+    from codegateway.domain.records import Hold
+    from codegateway.domain.spend_caps import windows_for
     from codegateway.store import ReservationRefused
 
     caller = new_caller(store, stack_settings)

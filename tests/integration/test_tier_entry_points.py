@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 from typer.testing import CliRunner
 
-from codegateway.accounts_admin import create_account
+from codegateway.accounts.accounts import create_account
 from codegateway.cli import app
 from codegateway.settings import Settings
 from codegateway.store import Store

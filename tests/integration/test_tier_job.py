@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 
-from codegateway.accounts_admin import create_account, top_up
+from codegateway.accounts.accounts import create_account, top_up
+from codegateway.domain.records import Account, Hold, UsageRecord
 from codegateway.errors import StoreUnavailable
-from codegateway.records import Account, Hold, UsageRecord
 from codegateway.settings import Settings
 from codegateway.store import Store
 from codegateway.store.tiers import TierTable
-from codegateway.tier_job import AccountFailure, TierRunReport, recompute_tiers
+from codegateway.tiering.job import AccountFailure, TierRunReport, recompute_tiers
 from tests.support.stack import RunningStack
 from tests.support.tier_tables import USD, fresh_tables, put_accounts, put_rollups, tier_state
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from codegateway.accounts_admin import create_account, top_up
-from codegateway.keys_admin import create_key
+from codegateway.accounts.accounts import create_account, top_up
+from codegateway.accounts.keys import create_key
+from codegateway.dev.table_schema import create_tables, find_template
+from codegateway.domain.money import NANO_PER_USD
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
-from codegateway.store.schema import create_tables, find_template
-from codegateway.units import NANO_PER_USD
 
 UNLIMITED_RPM = 0
 FUNDING_USD = 10_000

@@ -30,7 +30,7 @@ _PHASES = {
     "import app": "import app",
     "build_gateway (lifespan)": (
         "import app, time\n"
-        "from codegateway.gateway import build_gateway\n"
+        "from codegateway.proxy.runtime import build_gateway\n"
         "from codegateway.settings import Settings\n"
         "started = time.perf_counter(); build_gateway(Settings())\n"
         "print(time.perf_counter() - started)"

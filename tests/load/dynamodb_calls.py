@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from codegateway.clock import now_iso
-from codegateway.keys import parse_key
-from codegateway.records import Hold, UsageRecord
+from codegateway.domain.clock import now_iso
+from codegateway.domain.keys import parse_key
+from codegateway.domain.records import Hold, UsageRecord
 from codegateway.store import Store
 from tests.load.streams import MODEL
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from codegateway.gateway import build_gateway
-from codegateway.records import Account, ApiKeyRecord, Hold, UsageRecord
+from codegateway.domain.records import Account, ApiKeyRecord, Hold, UsageRecord
+from codegateway.proxy.runtime import build_gateway
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
 from codegateway.web.app import create_app as create_proxy_app

@@ -20,12 +20,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from codegateway.dev.processes import free_port, start_python_module, stop, wait_until_ready
-from codegateway.records import Account
+from codegateway.dev.table_schema import create_tables, find_template
+from codegateway.domain.records import Account
+from codegateway.domain.tiers import spend_window
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
-from codegateway.store.schema import create_tables, find_template
-from codegateway.tier_job import TierRunReport, recompute_tiers
-from codegateway.tiers import spend_window
+from codegateway.tiering.job import TierRunReport, recompute_tiers
 from tests.support.tier_tables import USD, batch_put, put_accounts, rollup_item
 
 AS_OF = date(2026, 11, 25)

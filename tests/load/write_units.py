@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from codegateway.records import Account, Hold, UsageRecord
+from codegateway.domain.records import Account, Hold, UsageRecord
 from codegateway.store.accounts import account_to_item
 from codegateway.store.holds import hold_to_item
 from codegateway.store.items import Item

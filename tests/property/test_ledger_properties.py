@@ -30,9 +30,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from codegateway.accounts_admin import create_account
-from codegateway.clock import now_iso
-from codegateway.records import Hold, TopUpEntry, UsageRecord
+from codegateway.accounts.accounts import create_account
+from codegateway.domain.clock import now_iso
+from codegateway.domain.records import Hold, TopUpEntry, UsageRecord
 from codegateway.settings import Settings
 from codegateway.store import GrowthRefused, ReservationRefused, Store
 

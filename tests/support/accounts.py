@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from codegateway.accounts_admin import create_account, top_up
-from codegateway.keys_admin import create_key
-from codegateway.records import Account
+from codegateway.accounts.accounts import create_account, top_up
+from codegateway.accounts.keys import create_key
+from codegateway.domain.records import Account
 from codegateway.settings import Settings
 from codegateway.store import Store
 

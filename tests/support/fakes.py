@@ -6,7 +6,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
-from codegateway.records import Account, ApiKeyRecord
+from codegateway.domain.records import Account, ApiKeyRecord
 
 
 class MemoryTable:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from codegateway.records import UsageRecord
+from codegateway.domain.records import UsageRecord
 from codegateway.store import Store
 
 

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from codegateway.records import Account
+from codegateway.dev.table_schema import TABLE_SETTINGS, create_tables, find_template
+from codegateway.domain.records import Account
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
 from codegateway.store.accounts import account_to_item
-from codegateway.store.schema import TABLE_SETTINGS, create_tables, find_template
 
 USD = 1_000_000_000
 _BATCH = 25  # BatchWriteItem's limit

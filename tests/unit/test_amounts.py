@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegateway.amounts import parse_usd
+from codegateway.domain.money import parse_usd
 from codegateway.errors import InvalidRequest
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegateway.attribution import attribution_id
+from codegateway.proxy.attribution import attribution_id
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from codegateway.catalog import Catalog
-from codegateway.catalog_source import CatalogSource, FetchStored
-from codegateway.prices_admin import check_upstream_ids
+from codegateway.accounts.prices import check_upstream_ids
+from codegateway.domain.catalog import Catalog
+from codegateway.proxy.catalog_source import CatalogSource, FetchStored
 
-BUNDLED_TEXT = resources.files("codegateway").joinpath("pricing_catalog.json").read_text()
+BUNDLED_TEXT = resources.files("codegateway.domain").joinpath("pricing_catalog.json").read_text()
 BUNDLED = Catalog.from_json(BUNDLED_TEXT)
 OPERATOR_TEXT = json.dumps({**json.loads(BUNDLED_TEXT), "version": "operator-1"})
 

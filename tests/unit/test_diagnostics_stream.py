@@ -8,11 +8,11 @@ import asyncio
 import orjson
 import pytest
 
-from codegateway.diagnostics import IDLE_MAX_S, parse_idle_s, pings_then_done, start_event
+from codegateway.domain.sse import SseParser
 from codegateway.errors import InvalidRequest
-from codegateway.rate_limit import Headroom
-from codegateway.relay import PING_EVENT
-from codegateway.sse import SseParser
+from codegateway.proxy.diagnostics import IDLE_MAX_S, parse_idle_s, pings_then_done, start_event
+from codegateway.proxy.rate_limit import Headroom
+from codegateway.proxy.relay import PING_EVENT
 
 
 @pytest.mark.parametrize(("raw", "idle_s"), [(None, 0.0), ("", 0.0), ("0", 0.0), ("65", 65.0), ("120", 120.0)])

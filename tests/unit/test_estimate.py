@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from codegateway.catalog import Catalog
+from codegateway.domain.catalog import Catalog
+from codegateway.domain.estimate import estimate_hold
+from codegateway.domain.message_request import parse_message_request
+from codegateway.domain.prompt_shape import PromptShape
 from codegateway.errors import InvalidRequest
-from codegateway.estimate import estimate_hold
-from codegateway.message_request import parse_message_request
-from codegateway.prompt_history import PromptHistory
-from codegateway.prompt_shape import PromptShape
+from codegateway.proxy.prompt_history import PromptHistory
 
 CATALOG = Catalog.load()
 MARKUP_BP = 15_000

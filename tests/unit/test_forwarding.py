@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from codegateway.domain.records import Hold
 from codegateway.errors import UpstreamTimeout
-from codegateway.forwarding import Exchange, forward
-from codegateway.records import Hold
+from codegateway.proxy.exchange import Exchange
+from codegateway.proxy.forwarding import forward
 
 
 class FailingUpstream:

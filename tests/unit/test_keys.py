@@ -6,10 +6,18 @@ import asyncio
 
 import pytest
 
-from codegateway.auth import Authenticator
+from codegateway.domain.keys import (
+    PresentedKey,
+    VerifiedKeyCache,
+    generate_key,
+    hash_key,
+    key_from_headers,
+    parse_key,
+    redact,
+)
+from codegateway.domain.records import Account, ApiKeyRecord
 from codegateway.errors import AccountSuspended, AuthenticationFailed
-from codegateway.keys import PresentedKey, VerifiedKeyCache, generate_key, hash_key, key_from_headers, parse_key, redact
-from codegateway.records import Account, ApiKeyRecord
+from codegateway.proxy.auth import Authenticator
 from tests.support.fakes import memory_store, revoke
 
 

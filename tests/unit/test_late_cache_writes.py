@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import orjson
 
-from codegateway.catalog import Catalog
-from codegateway.pricing import cost_of
-from codegateway.usage_capture import UsageCapture
+from codegateway.domain.catalog import Catalog
+from codegateway.domain.pricing import cost_of
+from codegateway.proxy.metering import UsageCapture
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from codegateway.catalog import Catalog
+from codegateway.domain.catalog import Catalog
+from codegateway.domain.message_request import parse_message_request
 from codegateway.errors import InvalidRequest, UnknownModel
-from codegateway.message_request import parse_message_request
 
 CATALOG = Catalog.load()
 

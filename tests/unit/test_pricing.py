@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from codegateway.catalog import Catalog
-from codegateway.message_request import parse_message_request
-from codegateway.pricing import (
+from codegateway.domain.catalog import Catalog
+from codegateway.domain.message_request import parse_message_request
+from codegateway.domain.pricing import (
     ClassRates,
     ModelEntry,
     apply_markup,
@@ -23,7 +23,7 @@ from codegateway.pricing import (
     nano_to_usd_str,
     usd_per_mtok_to_pico_per_token,
 )
-from codegateway.usage import Iteration, Usage
+from codegateway.domain.usage import Iteration, Usage
 
 CATALOG = Catalog.load()
 PRICING_MD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pricing.md"

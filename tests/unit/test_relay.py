@@ -6,9 +6,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from codegateway.relay import CLIENT_DISCONNECTED, COMPLETED, TIMEOUT, UPSTREAM_RESET, RelayOutcome, relay
-from codegateway.sse import SseParser
-from codegateway.usage_capture import UsageCapture
+from codegateway.domain.sse import SseParser
+from codegateway.proxy.metering import UsageCapture
+from codegateway.proxy.relay import CLIENT_DISCONNECTED, COMPLETED, TIMEOUT, UPSTREAM_RESET, RelayOutcome, relay
 
 START = b'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":7}}}\n\n'
 STOP = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'

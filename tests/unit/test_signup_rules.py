@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from codegateway.email_codes import code_hash, new_code
+from codegateway.accounts.email_codes import code_hash, new_code
+from codegateway.accounts.signup import normalized_email, signup_allowed
+from codegateway.domain.tiers import DEFAULT_TIERS, next_tier
 from codegateway.errors import InvalidRequest
 from codegateway.settings import Settings
-from codegateway.signup import normalized_email, signup_allowed
-from codegateway.tiers import DEFAULT_TIERS, next_tier
 
 
 def test_signup_is_off_unless_the_operator_opens_it() -> None:

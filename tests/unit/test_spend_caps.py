@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from codegateway.spend_caps import counter_id, period_end, period_start, retry_after_s, windows_for
+from codegateway.domain.spend_caps import counter_id, period_end, period_start, retry_after_s, windows_for
 
 
 def _utc(*parts: int) -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegateway.sse import SseEvent, SseParser
+from codegateway.domain.sse import SseEvent, SseParser
 
 STREAM = (
     b'event: message_start\ndata: {"a": 1}\n\n'

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 from starlette.testclient import TestClient
 
 from codegateway.errors import StoreThrottled, StoreUnavailable
-from codegateway.gateway import build_gateway
+from codegateway.proxy.runtime import build_gateway
 from codegateway.settings import Settings
 from codegateway.store import build_store
 from codegateway.store.client import ThrottleRetry, call_retrying_throttles

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from codegateway.settings import Settings
-from codegateway.store.schema import (
+from codegateway.dev.table_schema import (
     TABLE_SETTINGS,
     create_table_requests,
     find_template,
     load_template,
     table_definitions,
 )
+from codegateway.settings import Settings
 
 
 def test_every_template_table_has_a_local_name_and_keeps_its_key_schema() -> None:
@@ -29,7 +29,7 @@ def test_every_template_table_has_a_local_name_and_keeps_its_key_schema() -> Non
 def test_usage_items_carry_every_record_field() -> None:
     from dataclasses import fields
 
-    from codegateway.records import UsageRecord
+    from codegateway.domain.records import UsageRecord
     from codegateway.store.usage import _INT_FIELDS, _STR_FIELDS
 
     assert set(_INT_FIELDS) | set(_STR_FIELDS) | {"stream"} == {field.name for field in fields(UsageRecord)}

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from codegateway.edge.telemetry import Telemetry
 from codegateway.settings import Settings
-from codegateway.telemetry import Telemetry
 
 
 def _blobs(capsys: pytest.CaptureFixture[str], fields: dict) -> list[dict]:

@@ -15,9 +15,9 @@ from types import ModuleType
 import pytest
 from packaging.requirements import Requirement
 
+from codegateway.dev.table_schema import load_template
+from codegateway.domain.tiers import SPEND_WINDOW_DAYS, TierUpdate, spend_window, tier_update
 from codegateway.settings import Settings
-from codegateway.store.schema import load_template
-from codegateway.tiers import SPEND_WINDOW_DAYS, TierUpdate, spend_window, tier_update
 
 REPO = Path(__file__).resolve().parents[2]
 USD = 1_000_000_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codegateway.tiers import DEFAULT_TIERS, Tier, tier_for_spend, validate_tiers
+from codegateway.domain.tiers import DEFAULT_TIERS, Tier, tier_for_spend, validate_tiers
 
 USD = 1_000_000_000
 

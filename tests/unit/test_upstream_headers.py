@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codegateway.upstream import client_response_headers, upstream_request_headers
+from codegateway.proxy.upstream import client_response_headers, upstream_request_headers
 
 
 def test_client_credentials_and_hop_by_hop_headers_never_go_upstream() -> None:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from codegateway.errors import UpstreamConnectFailed, UpstreamTimeout
+from codegateway.proxy.upstream import Upstream
 from codegateway.settings import Settings
-from codegateway.upstream import Upstream
 
 SETTINGS = Settings(upstream_url="http://upstream.test", first_byte_timeout_s=0.2)  # type: ignore[call-arg]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from codegateway.dev.emulator_script import Knobs, compose_answer, message_json, stream_events
-from codegateway.usage_capture import UsageCapture
+from codegateway.proxy.metering import UsageCapture
 
 PAYLOAD = {"model": "claude-sonnet-4-6", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
 

@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
+from codegateway.accounts.usage import summary_days, usage_csv
+from codegateway.accounts.views import USAGE_COLUMNS
+from codegateway.domain.records import UsageRecord
 from codegateway.errors import InvalidRequest
-from codegateway.records import UsageRecord
 from codegateway.store.cursors import decode_cursor, encode_cursor
-from codegateway.usage_reports import summary_days, usage_csv
-from codegateway.views import USAGE_COLUMNS
 
 
 def _record(request_id: str, billed_nano: int, session_id: str | None = None) -> UsageRecord:
@@ -82,8 +82,8 @@ def test_page_cursors_round_trip_and_refuse_anything_else() -> None:
 
 
 def test_cost_per_session_and_per_subagent_sums_the_records() -> None:
-    from codegateway.records import UsageRecord
-    from codegateway.usage_reports import cost_by_session
+    from codegateway.accounts.usage import cost_by_session
+    from codegateway.domain.records import UsageRecord
 
     def record(request_id: str, session: str | None, agent: str | None, billed: int) -> UsageRecord:
         return UsageRecord(account_id="a", request_id=request_id, created_at=f"2026-11-01T00:00:0{request_id}Z",

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, StrictStr
 
-from codegateway.accounts_admin import (
+from codegateway.accounts.accounts import (
     create_account,
     get_account,
     list_accounts,
@@ -15,9 +15,9 @@ from codegateway.accounts_admin import (
     set_overdraft_limit,
     suspend_account,
 )
+from codegateway.accounts.views import account_view, listing, parse_limit
 from codegateway.admin_api.context import AdminSettings, AdminStore
-from codegateway.amounts import parse_usd
-from codegateway.views import account_view, listing, parse_limit
+from codegateway.domain.money import parse_usd
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 

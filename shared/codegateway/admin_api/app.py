@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from codegateway.admin_api import accounts, balance, caps, keys, tiers, usage
 from codegateway.admin_api.errors import install_error_handlers
 from codegateway.admin_api.request_log import AdminRequestLog
+from codegateway.edge.telemetry import Telemetry
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
-from codegateway.telemetry import Telemetry
 
 
 def create_admin_app(settings: Settings | None = None, store: Store | None = None) -> Any:

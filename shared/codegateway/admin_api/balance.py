@@ -9,11 +9,11 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from codegateway.accounts_admin import credit_account, ledger_entries
+from codegateway.accounts.accounts import credit_account, ledger_entries
+from codegateway.accounts.views import account_view, listing, topup_view
 from codegateway.admin_api.context import Actor, AdminSettings, AdminStore
-from codegateway.amounts import parse_usd
+from codegateway.domain.money import parse_usd
 from codegateway.errors import InvalidRequest
-from codegateway.views import account_view, listing, topup_view
 
 router = APIRouter(prefix="/v1/accounts/{account_id}/topups", tags=["balance"])
 

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, StrictStr
 
+from codegateway.accounts.caps import cap_uses, remove_account_cap, remove_key_cap, set_account_cap, set_key_cap
+from codegateway.accounts.views import cap_use_view, listing
 from codegateway.admin_api.context import AdminStore
-from codegateway.amounts import parse_usd
-from codegateway.caps_admin import cap_uses, remove_account_cap, remove_key_cap, set_account_cap, set_key_cap
-from codegateway.views import cap_use_view, listing
+from codegateway.domain.money import parse_usd
 
 router = APIRouter(tags=["caps"])
 

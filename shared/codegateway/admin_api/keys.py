@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
+from codegateway.accounts.keys import find_key, issue_key, list_keys, revoke, rotate_key
+from codegateway.accounts.views import key_view, listing, new_key_view, rotation_view
 from codegateway.admin_api.context import AdminSettings, AdminStore
-from codegateway.keys_admin import find_key, issue_key, list_keys, revoke, rotate_key
-from codegateway.views import key_view, listing, new_key_view, rotation_view
 
 router = APIRouter(tags=["keys"])
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from codegateway.telemetry import Telemetry
+from codegateway.edge.telemetry import Telemetry
 
 
 def _request_id(scope: Scope) -> str:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from codegateway.admin_api.context import AdminSettings, AdminStore
-from codegateway.tier_job import recompute_tiers
+from codegateway.tiering.job import recompute_tiers
 
 router = APIRouter(tags=["tiers"])
 

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
+from codegateway.accounts.usage import CSV_PAGE_MAX_ROWS, daily_summary, summary_days, usage_csv, usage_page
+from codegateway.accounts.views import daily_usage_view, listing, parse_limit, parse_time_bound, usage_row
 from codegateway.admin_api.context import AdminStore
 from codegateway.errors import InvalidRequest
-from codegateway.usage_reports import CSV_PAGE_MAX_ROWS, daily_summary, summary_days, usage_csv, usage_page
-from codegateway.views import daily_usage_view, listing, parse_limit, parse_time_bound, usage_row
 
 router = APIRouter(tags=["usage"])
 

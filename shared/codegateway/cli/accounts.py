@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from codegateway.accounts_admin import (
+from codegateway.accounts.accounts import (
     create_account,
     get_account,
     list_accounts,
@@ -14,11 +14,11 @@ from codegateway.accounts_admin import (
     set_overdraft_limit,
     suspend_account,
 )
-from codegateway.amounts import parse_usd
+from codegateway.accounts.views import account_view, listing
 from codegateway.cli.context import Admin, admin_command
 from codegateway.cli.output import FormatOption, OutputFormat, print_json, print_listing, print_record
-from codegateway.records import Account
-from codegateway.views import account_view, listing
+from codegateway.domain.money import parse_usd
+from codegateway.domain.records import Account
 
 accounts_app = typer.Typer(
     help="Accounts: open, show, list, suspend, resume, set the overdraft limit.", no_args_is_help=True

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from codegateway.accounts_admin import credit_account, ledger_entries
-from codegateway.amounts import parse_usd
+from codegateway.accounts.accounts import credit_account, ledger_entries
+from codegateway.accounts.views import account_view, listing, topup_view
 from codegateway.cli.context import Admin, admin_command
 from codegateway.cli.output import FormatOption, OutputFormat, note, print_json, print_listing, print_record
-from codegateway.views import account_view, listing, topup_view
+from codegateway.domain.money import parse_usd
 
 TOPUP_COLUMNS = ("created_at", "amount_usd", "reason", "actor", "idempotency_key")
 

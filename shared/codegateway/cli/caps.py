@@ -7,12 +7,12 @@ from typing import Annotated
 
 import typer
 
-from codegateway.amounts import parse_usd
-from codegateway.caps_admin import cap_uses, remove_account_cap, remove_key_cap, set_account_cap, set_key_cap
+from codegateway.accounts.caps import cap_uses, remove_account_cap, remove_key_cap, set_account_cap, set_key_cap
+from codegateway.accounts.views import cap_use_view, listing
 from codegateway.cli.context import Admin, admin_command
 from codegateway.cli.output import FormatOption, OutputFormat, print_listing
+from codegateway.domain.money import parse_usd
 from codegateway.errors import InvalidRequest
-from codegateway.views import cap_use_view, listing
 
 caps_app = typer.Typer(
     help="Spend caps of keys and accounts (day, week from Monday, month; UTC).", no_args_is_help=True

@@ -62,7 +62,7 @@ class Admin:
         if c.region:
             overrides["aws_region"] = c.region
         if c.stack_name:
-            from codegateway.store.deployment import table_names_from_stack
+            from codegateway.cli.deployment import table_names_from_stack
 
             overrides.update(table_names_from_stack(c.stack_name, c.region or Settings().aws_region))
         for field in ("accounts_table", "api_keys_table", "usage_table", "rate_limits_table"):
@@ -80,7 +80,7 @@ class Admin:
     def actor(self) -> str:
         """Who the ledger says made a top-up: the caller's IAM ARN against AWS, the OS user locally."""
         if not self.settings.dynamodb_endpoint:
-            from codegateway.store.deployment import caller_arn
+            from codegateway.cli.deployment import caller_arn
 
             arn = caller_arn(self.settings.aws_region)
             if arn:

@@ -55,7 +55,7 @@ def dev(
 ) -> None:
     """Start the local stack: embedded DynamoDB, tables, emulator, a demo key and the proxy."""
     from codegateway.dev.stack import LocalStack, bind_socket, provision
-    from codegateway.store.schema import find_template
+    from codegateway.dev.table_schema import find_template
 
     template_path = template or find_template()
     stack = LocalStack(port=port, template=template_path, dynamodb_port=dynamodb_port)

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
+from codegateway.accounts.keys import issue_key, list_keys, revoke, rotate_key
+from codegateway.accounts.views import key_view, listing, new_key_view, rotation_view
 from codegateway.cli.context import Admin, admin_command
 from codegateway.cli.output import FormatOption, OutputFormat, note, print_json, print_listing, print_record
-from codegateway.keys_admin import issue_key, list_keys, revoke, rotate_key
-from codegateway.views import key_view, listing, new_key_view, rotation_view
 
 keys_app = typer.Typer(help="API keys of any account: create, list, revoke, rotate.", no_args_is_help=True)
 

@@ -21,8 +21,8 @@ def _usd_per_mtok(pico_per_token: int) -> str:
 
 
 def _rows(catalog: Any) -> list[dict[str, Any]]:
-    from codegateway.clock import utc_now
-    from codegateway.units import BASIS_POINTS
+    from codegateway.domain.clock import utc_now
+    from codegateway.domain.money import BASIS_POINTS
 
     now = utc_now()
     rows = []
@@ -52,8 +52,8 @@ def _rows(catalog: Any) -> list[dict[str, Any]]:
 @admin_command
 def show(admin: Admin, output: FormatOption = OutputFormat.table) -> None:
     """The catalog the proxies price with now (USD per million tokens, today's rates)."""
-    from codegateway.catalog import Catalog
-    from codegateway.prices_admin import catalog_in_force
+    from codegateway.accounts.prices import catalog_in_force
+    from codegateway.domain.catalog import Catalog
 
     in_force = catalog_in_force(admin.store, Catalog.load(admin.settings.pricing_catalog_path))
     stored = in_force.stored
@@ -78,8 +78,8 @@ def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A catalog JSON file (the bundled shape).")],
 ) -> None:
     """Validate FILE and make it the catalog in force (every proxy applies it within a minute)."""
-    from codegateway.clock import now_iso
-    from codegateway.prices_admin import import_catalog
+    from codegateway.accounts.prices import import_catalog
+    from codegateway.domain.clock import now_iso
 
     stored = import_catalog(admin.store, file.read_text(), actor=admin.actor, imported_at=now_iso())
     typer.echo(f"Pricing catalog {stored.version} is in force (imported {stored.imported_at} by {stored.actor}).")
@@ -94,8 +94,8 @@ def check(
 ) -> None:
     """List the model ids the upstream's GET /v1/models serves that the catalog cannot price (exit 1
     if any), so a new model is seen on its release day. Needs CGW_UPSTREAM_API_KEY."""
-    from codegateway.catalog import Catalog
-    from codegateway.prices_admin import catalog_in_force, check_upstream_ids
+    from codegateway.accounts.prices import catalog_in_force, check_upstream_ids
+    from codegateway.domain.catalog import Catalog
 
     base_url = (upstream_url or admin.settings.upstream_url).rstrip("/")
     upstream_ids = _upstream_model_ids(base_url, os.environ.get("CGW_UPSTREAM_API_KEY", ""))

@@ -1,4 +1,4 @@
-"""cgw tiers recompute: the scheduled tier job (codegateway.tier_job), run by hand against any DynamoDB."""
+"""cgw tiers recompute: the scheduled tier job (codegateway.tiering.job), run by hand against any DynamoDB."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from codegateway.cli.context import EXIT_FAILED, Admin, admin_command
 from codegateway.cli.output import FormatOption, OutputFormat, note, print_json, print_record
 
 if TYPE_CHECKING:
-    from codegateway.tier_job import TierRunReport
+    from codegateway.tiering.job import TierRunReport
 
 tiers_app = typer.Typer(help="Markup tiers from rolling 90-day spend.", no_args_is_help=True, add_completion=False)
 
@@ -41,7 +41,7 @@ def recompute(
     """
     from aws_lambda_powertools import Logger
 
-    from codegateway.tier_job import recompute_tiers
+    from codegateway.tiering.job import recompute_tiers
 
     day = as_of.date() if as_of else datetime.now(UTC).date()
     report = recompute_tiers(

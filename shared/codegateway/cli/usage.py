@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
+from codegateway.accounts.usage import all_usage, daily_summary, summary_days, usage_csv
+from codegateway.accounts.views import daily_usage_view, listing, parse_time_bound, usage_row
 from codegateway.cli.context import Admin, admin_command, fail
 from codegateway.cli.output import note, print_json, print_table
-from codegateway.pricing import nano_to_usd_str
-from codegateway.usage_reports import all_usage, daily_summary, summary_days, usage_csv
-from codegateway.views import daily_usage_view, listing, parse_time_bound, usage_row
+from codegateway.domain.pricing import nano_to_usd_str
 
 TABLE_COLUMNS = (
     "created_at", "request_id", "key_id", "model", "input_tokens", "output_tokens", "cache_creation_input_tokens",

@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from codegateway.prompt_shape import without_cache_control
+from codegateway.domain.prompt_shape import without_cache_control
 
 TTL_S = {"5m": 300, "1h": 3600}
 MAX_BREAKPOINTS = 4

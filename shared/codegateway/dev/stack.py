@@ -9,12 +9,12 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codegateway.accounts_admin import create_account
+from codegateway.accounts.accounts import create_account
+from codegateway.accounts.keys import create_key
 from codegateway.dev.processes import free_port, start_python_module, stop, wait_until_ready
-from codegateway.keys_admin import create_key
+from codegateway.dev.table_schema import create_tables
 from codegateway.settings import Settings
 from codegateway.store import build_store
-from codegateway.store.schema import create_tables
 
 DEMO_EMAIL = "demo@codegateway.local"
 

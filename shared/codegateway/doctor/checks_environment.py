@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from codegateway.doctor import fixes
 from codegateway.doctor.report import Check, fail, passed, warn
-from codegateway.keys import KEY_PREFIX, parse_key
+from codegateway.domain.keys import KEY_PREFIX, parse_key
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """Ask the gateway, as Claude Code would: HEAD /, GET /v1/models, GET /v1/account, the diagnostics stream.
-The doctor's one httpx user (the gateway's own httpx stays in codegateway.upstream)."""
+The doctor's one httpx user (the gateway's own httpx stays in codegateway.proxy.upstream)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from codegateway.doctor.facts import HttpAnswer, StreamFacts
-from codegateway.sse import SseParser
+from codegateway.domain.sse import SseParser
 
 USER_AGENT = "cgw-doctor/1"
 ANTHROPIC_VERSION = "2023-06-01"

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from codegateway.usage import Usage
+from codegateway.domain.usage import Usage
 
 # Anthropic stop_reason -> OpenAI finish_reason ("stop", "length", "tool_calls", "content_filter").
 FINISH_REASONS = {

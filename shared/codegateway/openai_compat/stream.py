@@ -27,10 +27,10 @@ from typing import Any
 
 import orjson
 
+from codegateway.domain.sse import SseEvent, SseParser
+from codegateway.domain.usage import Usage
 from codegateway.openai_compat.errors import openai_error_object
 from codegateway.openai_compat.response import completion_id, finish_reason, openai_usage
-from codegateway.sse import SseEvent, SseParser
-from codegateway.usage import Usage
 
 PING_COMMENT = b": ping\n\n"
 THINKING_COMMENT = b": thinking\n\n"

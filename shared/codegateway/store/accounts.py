@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from codegateway.records import Account
+from codegateway.domain.records import Account
 from codegateway.store.client import DynamoClient, call, error_code
 from codegateway.store.items import Item, caps_attr, get_caps, get_n, get_s, n, req_n, req_s, s
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from codegateway.spend_caps import CapWindow
+from codegateway.domain.spend_caps import CapWindow
 from codegateway.store.client import DynamoClient, call
 from codegateway.store.items import Item, get_n, n, s
 

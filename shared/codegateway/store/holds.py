@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codegateway.records import Hold
+from codegateway.domain.records import Hold
 from codegateway.store.client import DynamoClient, call
 from codegateway.store.items import Item, n, req_n, s
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from codegateway.records import Hold, TopUpEntry, UsageRecord
-from codegateway.spend_caps import CapWindow
+from codegateway.domain.records import Hold, TopUpEntry, UsageRecord
+from codegateway.domain.spend_caps import CapWindow
 from codegateway.store.cap_counters import adjust, committed, take_on_growth, take_on_reserve
 from codegateway.store.client import DynamoClient, call, error_code
 from codegateway.store.holds import get_hold, hold_key, hold_to_item, list_holds

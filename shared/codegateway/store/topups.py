@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codegateway.records import TopUpEntry
+from codegateway.domain.records import TopUpEntry
 from codegateway.store.client import DynamoClient, call
 from codegateway.store.items import s
 from codegateway.store.usage import TOPUP_PREFIX, topup_from_item

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from codegateway.records import TopUpEntry, UsageRecord
+from codegateway.domain.records import TopUpEntry, UsageRecord
 from codegateway.store.client import DynamoClient, call
 from codegateway.store.cursors import decode_cursor, encode_cursor
 from codegateway.store.items import Item, get_n, get_s, n, s

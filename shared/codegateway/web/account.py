@@ -7,10 +7,10 @@ import asyncio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from codegateway.caps_admin import cap_uses
+from codegateway.accounts.caps import cap_uses
+from codegateway.accounts.views import account_view, cap_use_view, parse_limit, parse_time_bound, usage_row
 from codegateway.errors import AuthenticationFailed, InvalidRequest
-from codegateway.gateway import Gateway
-from codegateway.views import account_view, cap_use_view, parse_limit, parse_time_bound, usage_row
+from codegateway.proxy.runtime import Gateway
 
 
 async def get_account(request: Request) -> Response:

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from codegateway.accounts.ses_outbox import build_outbox
+from codegateway.edge.telemetry import Telemetry
 from codegateway.errors import GatewayError
-from codegateway.gateway import Gateway, build_gateway
-from codegateway.ses_outbox import build_outbox
+from codegateway.proxy.runtime import Gateway, build_gateway
 from codegateway.settings import Settings
-from codegateway.telemetry import Telemetry
 from codegateway.web import dashboard_pages as pages
 from codegateway.web import dashboard_signin as signin
 from codegateway.web.account import get_account, list_usage

@@ -9,9 +9,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from codegateway.chat_completions import encoder_for, messages_headers, translate_chat_request
 from codegateway.errors import InvalidRequest
-from codegateway.gateway import Gateway
+from codegateway.proxy.chat_completions import encoder_for, messages_headers, translate_chat_request
+from codegateway.proxy.runtime import Gateway
 from codegateway.web.body import read_limited_body
 from codegateway.web.messages import ForwardingResponse, authenticated, new_exchange
 

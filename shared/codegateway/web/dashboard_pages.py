@@ -8,15 +8,15 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from codegateway.accounts.keys import issue_self_service_key, revoke, rotate_key
+from codegateway.accounts.usage import cost_by_session, last_use_by_key, usage_csv
+from codegateway.accounts.views import account_view, parse_time_bound
+from codegateway.domain.pricing import nano_to_usd_str
+from codegateway.domain.records import UsageRecord
+from codegateway.domain.tiers import next_tier
 from codegateway.errors import AuthenticationFailed, GatewayError, NotFound
-from codegateway.gateway import Gateway
-from codegateway.keys_admin import issue_self_service_key, revoke, rotate_key
-from codegateway.pricing import nano_to_usd_str
-from codegateway.records import UsageRecord
+from codegateway.proxy.runtime import Gateway
 from codegateway.store.dashboard_sessions import DashboardSession
-from codegateway.tiers import next_tier
-from codegateway.usage_reports import cost_by_session, last_use_by_key, usage_csv
-from codegateway.views import account_view, parse_time_bound
 from codegateway.web.dashboard_html import copy_block, csrf_field, e, linked_text, new_key_panel, notice, page, table
 from codegateway.web.dashboard_session import check_session_csrf, current_session
 from codegateway.web.dashboard_signin import SECURITY_HEADERS, form_fields, html, redirect

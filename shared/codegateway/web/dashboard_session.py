@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from codegateway.errors import PermissionDenied
-from codegateway.gateway import Gateway
+from codegateway.proxy.runtime import Gateway
 from codegateway.store.dashboard_sessions import DashboardSession
 
 SESSION_COOKIE = "cgw_session"

@@ -10,11 +10,11 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from codegateway.accounts.signup import normalized_email, send_code, sign_in_or_open
+from codegateway.domain.pricing import nano_to_usd_str
+from codegateway.domain.records import Account
 from codegateway.errors import GatewayError, NotFound
-from codegateway.gateway import Gateway
-from codegateway.pricing import nano_to_usd_str
-from codegateway.records import Account
-from codegateway.signup import normalized_email, send_code, sign_in_or_open
+from codegateway.proxy.runtime import Gateway
 from codegateway.web.body import read_limited_body
 from codegateway.web.dashboard_html import new_key_panel, page, sign_in_page
 from codegateway.web.dashboard_session import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from codegateway.diagnostics import parse_idle_s
-from codegateway.gateway import Gateway
+from codegateway.proxy.diagnostics import parse_idle_s
+from codegateway.proxy.runtime import Gateway
 from codegateway.web.messages import authenticated
 
 

@@ -13,13 +13,13 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from codegateway.amounts import parse_usd
-from codegateway.auth import Caller
-from codegateway.caps_admin import cap_uses, remove_key_cap, set_key_cap
+from codegateway.accounts.caps import cap_uses, remove_key_cap, set_key_cap
+from codegateway.accounts.keys import issue_own_key, revoke, rotate_key
+from codegateway.accounts.views import cap_use_view, key_view, listing, new_key_view, rotation_view
+from codegateway.domain.money import parse_usd
 from codegateway.errors import InvalidRequest
-from codegateway.gateway import Gateway
-from codegateway.keys_admin import issue_own_key, revoke, rotate_key
-from codegateway.views import cap_use_view, key_view, listing, new_key_view, rotation_view
+from codegateway.proxy.exchange import Caller
+from codegateway.proxy.runtime import Gateway
 from codegateway.web.body import read_limited_body
 
 # A key name and nothing else: far below any request limit.

@@ -10,14 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from codegateway.attribution import AGENT_ID_HEADER, SESSION_ID_HEADER, attribution_id
-from codegateway.auth import Caller
-from codegateway.clock import now_iso
-from codegateway.forwarding import Exchange, forward
-from codegateway.gateway import Gateway
-from codegateway.message_request import parse_message_request
-from codegateway.relay import ClientEncoder
-from codegateway.upstream import UpstreamResponse
+from codegateway.domain.clock import now_iso
+from codegateway.domain.message_request import parse_message_request
+from codegateway.proxy.attribution import AGENT_ID_HEADER, SESSION_ID_HEADER, attribution_id
+from codegateway.proxy.exchange import Caller, Exchange
+from codegateway.proxy.forwarding import forward
+from codegateway.proxy.relay import ClientEncoder
+from codegateway.proxy.runtime import Gateway
+from codegateway.proxy.upstream import UpstreamResponse
 from codegateway.web.body import read_limited_body
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from codegateway.domain.pricing import ModelEntry
 from codegateway.errors import InvalidRequest, NotFound
-from codegateway.gateway import Gateway
 from codegateway.openai_compat import to_openai_model_list
-from codegateway.pricing import ModelEntry
+from codegateway.proxy.runtime import Gateway
 
 
 def _model(entry: ModelEntry) -> dict[str, str]:

@@ -7,8 +7,8 @@ import secrets
 import time
 from typing import Any
 
-from codegateway.relay import Receive, Send
-from codegateway.telemetry import Telemetry
+from codegateway.edge.telemetry import Telemetry
+from codegateway.proxy.relay import Receive, Send
 
 ASGIApp = Any
 # Probes (the adapter's readiness check, Claude Code's reachability HEAD) would drown the log.

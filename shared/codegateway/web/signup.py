@@ -9,11 +9,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from codegateway.accounts.signup import normalized_email, open_account, send_code, signup_allowed
+from codegateway.accounts.views import new_key_view
+from codegateway.domain.pricing import nano_to_usd_str
 from codegateway.errors import InvalidRequest, SignupClosed
-from codegateway.gateway import Gateway
-from codegateway.pricing import nano_to_usd_str
-from codegateway.signup import normalized_email, open_account, send_code, signup_allowed
-from codegateway.views import new_key_view
+from codegateway.proxy.runtime import Gateway
 from codegateway.web.body import read_limited_body
 
 _MAX_BODY_BYTES = 4096

@@ -1,0 +1,1 @@
+"""What both HTTP surfaces (web/ for key holders, admin_api/ for admins) share at their edge."""

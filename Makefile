@@ -14,7 +14,7 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8080
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install install-app install-sam install-e2e install-browser screenshots run test unit lint format e2e sam-check bench bench-compare smoke clean
+.PHONY: help install install-app install-sam install-e2e install-browser screenshots run test unit lint format docs e2e sam-check bench bench-compare smoke clean
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ lint: install-app  ## ruff, mypy and the import-layer contract
 format: install-app  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+docs: install-app  ## Regenerate docs/configuration.md from the Settings fields' descriptions
+	$(BIN)/python -m codegateway.dev.config_doc docs/configuration.md
 
 install-e2e: tests/e2e/node_modules/.installed  ## Install Claude Code (pinned in tests/e2e/package-lock.json) for the e2e tests
 tests/e2e/node_modules/.installed: tests/e2e/package-lock.json

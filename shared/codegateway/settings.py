@@ -19,65 +19,117 @@ DEFAULT_OVERDRAFT_NANO = 500_000_000
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CGW_", frozen=True, extra="ignore")
 
-    # Upstream (the Anthropic API or a stand-in).
-    upstream_url: str = "https://api.anthropic.com"
-    upstream_api_key: SecretStr | None = None
-    # Deployed: the Secrets Manager secret holding the upstream key (read through Powertools Parameters).
-    upstream_api_key_secret_id: str | None = None
-    upstream_secret_max_age_s: int = 300
+    # Each field's description is its row in docs/configuration.md (`make docs` writes it; a unit test
+    # fails when the two differ).
 
-    # Timeouts (issue 4 / DESIGN.md step 4). first_byte counts to the upstream's response headers.
-    connect_timeout_s: float = 30.0
-    first_byte_timeout_s: float = 60.0
-    total_timeout_s: float = 600.0
+    # Upstream (the Anthropic API or a stand-in).
+    upstream_url: str = Field(default="https://api.anthropic.com", description="Where requests go.")
+    upstream_api_key: SecretStr | None = Field(
+        default=None, description="The upstream key, locally (deployed: `CGW_UPSTREAM_API_KEY_SECRET_ID`)."
+    )
+    upstream_api_key_secret_id: str | None = Field(
+        default=None,
+        description="Deployed: the Secrets Manager secret holding the upstream key (read through Powertools "
+        "Parameters at start-up and refreshed in the background).",
+    )
+    upstream_secret_max_age_s: int = Field(
+        default=300, description="How often the secrets are re-read, so a rotated upstream key is in use within it."
+    )
+
+    # Timeouts. first_byte counts to the upstream's response headers.
+    connect_timeout_s: float = Field(default=30.0, description="Upstream connect timeout.")
+    first_byte_timeout_s: float = Field(
+        default=60.0, description="Upstream timeout to the response headers (a 504 `timeout_error` past it)."
+    )
+    total_timeout_s: float = Field(
+        default=600.0, description="The whole response, slow clients included (mid-stream: an SSE `timeout_error`)."
+    )
     # Must stay well under CloudFront's 30 s origin read timeout and 30-60 s middlebox idle timeouts.
-    keepalive_interval_s: float = Field(default=10.0, gt=0)
-    retry_backoff_min_s: float = 0.2
-    retry_backoff_max_s: float = 1.0
+    keepalive_interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Ping interval while the upstream is silent (an SSE `ping` at an event boundary).",
+    )
+    retry_backoff_min_s: float = Field(default=0.2, description="Shortest jittered pause before the one retry.")
+    retry_backoff_max_s: float = Field(default=1.0, description="Longest jittered pause before the one retry.")
 
     # Requests. 6 MiB is the Lambda Function URL's own request payload cap.
-    max_body_bytes: int = 6 * MIB
+    max_body_bytes: int = Field(default=6 * MIB, description="Request body cap (the Function URL's own); over it: 413.")
 
     # DynamoDB.
-    dynamodb_endpoint: str | None = None
+    dynamodb_endpoint: str | None = Field(
+        default=None, description="DynamoDB endpoint (the local stack's moto server); unset: AWS."
+    )
     aws_region: str = Field(
         default="us-east-1",
         validation_alias=AliasChoices("CGW_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+        description="The AWS region of the tables and secrets (the first of these variables that is set).",
     )
-    accounts_table: str = "codegateway-accounts"
-    api_keys_table: str = "codegateway-api-keys"
-    usage_table: str = "codegateway-usage"
-    rate_limits_table: str = "codegateway-rate-limits"
-    dynamodb_timeout_s: float = 3.0
-    # Threads for blocking calls (DynamoDB, bcrypt); the DynamoDB client pools as many connections.
-    io_threads: int = Field(default=64, ge=4, le=256)
+    accounts_table: str = Field(default="codegateway-accounts", description="Accounts table name.")
+    api_keys_table: str = Field(default="codegateway-api-keys", description="ApiKeys table name.")
+    usage_table: str = Field(default="codegateway-usage", description="Usage table name.")
+    rate_limits_table: str = Field(default="codegateway-rate-limits", description="RateLimits table name.")
+    dynamodb_timeout_s: float = Field(default=3.0, description="Connect and read timeout of each DynamoDB call.")
+    # The DynamoDB client pools as many connections as there are threads.
+    io_threads: int = Field(
+        default=64,
+        ge=4,
+        le=256,
+        description="Threads (and DynamoDB connections) for blocking calls (DynamoDB, bcrypt).",
+    )
 
     # Keys. The secret carries 256 random bits, so bcrypt's work factor guards nothing a guess could
     # reach; it only costs the first request of a key in each warm process. 10 rounds ~ 60 ms.
-    bcrypt_rounds: int = 10
-    # Key and account records read from DynamoDB: re-read in the background once older than
-    # record_refresh_after_s, never used once older than record_max_age_s (DESIGN: at most 1 s, so
-    # a revoked key dies within that).
-    record_refresh_after_s: float = Field(default=0.4, ge=0.0, le=1.0)
-    record_max_age_s: float = Field(default=0.9, ge=0.0, le=1.0)
+    bcrypt_rounds: int = Field(
+        default=10,
+        description="Cost of new key hashes (the secret has 256 random bits; bcrypt runs once per key per process).",
+    )
+    # Key and account records read from DynamoDB: at most 1 s old, so a revoked key dies within that.
+    record_refresh_after_s: float = Field(
+        default=0.4, ge=0.0, le=1.0, description="Key and account records are re-read in the background after this."
+    )
+    record_max_age_s: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="Key and account records are never used after this (<= 1: a revoked key dies within it).",
+    )
 
-    # Requests per minute for keys and accounts that set no cap of their own (0: unlimited).
-    default_rpm_limit: int = Field(default=120, ge=0)
-    # GET /v1/diagnostics/stream (free, for `cgw doctor`): streams a key may open per minute.
-    diagnostics_streams_per_minute: int = Field(default=10, ge=1)
+    default_rpm_limit: int = Field(
+        default=120,
+        ge=0,
+        description="Requests per minute for keys and accounts without their own cap (0: unlimited).",
+    )
+    diagnostics_streams_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="`GET /v1/diagnostics/stream` (free, for `cgw doctor`): streams per key per minute.",
+    )
 
     # Money.
-    starter_credit_nano: int = 2 * NANO_PER_USD
-    default_markup_bp: int = 15_000
-    # How far below zero an account's balance may go while admitted streams finish (per account,
-    # settable by admins; this is the default). The hold rule: estimate.py.
-    default_overdraft_nano: int = Field(default=DEFAULT_OVERDRAFT_NANO, ge=0)
-    # A hold outlives the longest possible request by this margin before the sweep may release it.
-    hold_margin_s: int = 300
-    usage_retention_days: int = 400
-    # Markup by rolling 90-day billed spend, e.g.
-    # CGW_TIERS='[{"name":"starter","min_spend_nano":0,"markup_bp":15000}, ...]'
-    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    starter_credit_nano: int = Field(default=2 * NANO_PER_USD, description="A new account's credit ($2.00).")
+    default_markup_bp: int = Field(
+        default=15_000,
+        description="The markup a new account starts at, in basis points (1.5x), until the tier job sets its tier.",
+    )
+    # The hold rule: domain/estimate.py.
+    default_overdraft_nano: int = Field(
+        default=DEFAULT_OVERDRAFT_NANO,
+        ge=0,
+        description="The overdraft limit new accounts get ($0.50): how far below zero a balance may go while "
+        "admitted streams finish (admins set it per account).",
+    )
+    hold_margin_s: int = Field(
+        default=300, description="How long past the total timeout a hold lives before the tier job may release it."
+    )
+    usage_retention_days: int = Field(
+        default=400, description="TTL of usage records and daily rollups (credits never expire)."
+    )
+    tiers: tuple[Tier, ...] = Field(
+        default=DEFAULT_TIERS,
+        description="Markup tiers by rolling 90-day billed spend (thresholds include their lower bound): a JSON "
+        "list of `{name, min_spend_nano, markup_bp}` in any order, one starting at 0 (docs/billing.md).",
+    )
 
     @model_validator(mode="after")
     def _records_refresh_before_they_expire(self) -> Settings:
@@ -90,50 +142,79 @@ class Settings(BaseSettings):
     def _tiers_start_at_zero(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
         return validate_tiers(tiers)
 
-    # The tier job: parallel scan segments of the Accounts table, and accounts worked on at once
-    # (each worker holds one DynamoDB connection; the client's pool has 64).
-    tier_scan_segments: int = Field(default=4, ge=1, le=64)
-    tier_workers: int = Field(default=16, ge=1, le=64)
+    # The tier job. Each worker holds one DynamoDB connection; the client's pool has 64.
+    tier_scan_segments: int = Field(
+        default=4, ge=1, le=64, description="The tier job's parallel scan segments of the Accounts table."
+    )
+    tier_workers: int = Field(default=16, ge=1, le=64, description="The tier job's worker threads (accounts at once).")
 
-    pricing_catalog_path: Path | None = None
-    # "dynamodb": the catalog an operator imported (`cgw prices import`) is in force, re-read every
-    # pricing_catalog_refresh_s; the bundled file (or pricing_catalog_path) until there is one.
-    pricing_catalog_source: Literal["file", "dynamodb"] = "file"
-    pricing_catalog_refresh_s: float = Field(default=60.0, ge=1.0)
-    # A `claude-<family>-...` id the catalog does not know: "family" admits it at the newest served
-    # model of that family (recorded as priced_as, warned once per id, counted in a metric), so a
-    # model released today works before the catalog lists it; "refuse" answers 422.
-    unknown_model_policy: Literal["family", "refuse"] = "family"
+    pricing_catalog_path: Path | None = Field(
+        default=None,
+        description="Your own pricing catalog (JSON, same shape as `shared/codegateway/domain/pricing_catalog.json`); "
+        "unset: the bundled one.",
+    )
+    pricing_catalog_source: Literal["file", "dynamodb"] = Field(
+        default="file",
+        description="`dynamodb` (deployed and in `cgw dev`): the catalog imported with `cgw prices import` is in "
+        "force, the file until there is one.",
+    )
+    pricing_catalog_refresh_s: float = Field(
+        default=60.0, ge=1.0, description="How often a proxy re-reads the imported catalog."
+    )
+    # "family" lets a model released today work before the catalog lists it.
+    unknown_model_policy: Literal["family", "refuse"] = Field(
+        default="family",
+        description="`family`: an unknown `claude-<family>-...` id is priced as that family's newest model "
+        "(recorded as `priced_as`, warned once per id, counted in a metric); `refuse`: 422.",
+    )
 
-    # Sign-up by email (issue 19): off (deployed default, a stack parameter), open, or domains
-    # (only addresses at CGW_SIGNUP_DOMAINS=example.com,...). `cgw dev` runs it open.
-    signup_mode: Literal["off", "open", "domains"] = "off"
-    signup_domains: str = ""
-    # Where codes go: "console" (the process's output, `cgw dev`) or "ses" (deployed).
-    outbox: Literal["console", "ses"] = "console"
-    ses_sender: str = ""
-    ses_template: str = ""
-    # The gateway's own URL as users see it (behind CloudFront); else the request's own.
-    public_url: str = ""
-    # Dashboard sessions: short-lived and server-side (revocable); Secure cookies unless local.
-    dashboard_session_ttl_s: int = Field(default=3600, ge=60, le=86_400)
-    dashboard_secure_cookies: bool = True
-    # Shown on the Balance page: how to top up (text; an https:// URL in it is shown as a link).
-    topup_text: str = "Ask your gateway administrator to top up your account."
+    # Sign-up by email: off by default deployed (a stack parameter); `cgw dev` runs it open.
+    signup_mode: Literal["off", "open", "domains"] = Field(
+        default="off", description="Who may sign up by email: nobody, anyone, or addresses at `CGW_SIGNUP_DOMAINS`."
+    )
+    signup_domains: str = Field(default="", description="`example.com,team.dev` for the `domains` sign-up mode.")
+    outbox: Literal["console", "ses"] = Field(
+        default="console",
+        description="Where codes go: `console` prints `verification code for EMAIL: NNNNNN` and the link; "
+        "`ses` (deployed) sends them through Amazon SES.",
+    )
+    ses_sender: str = Field(default="", description="SES From address (a verified SES identity).")
+    ses_template: str = Field(default="", description="SES template (variables `{{code}}`, `{{link}}`).")
+    public_url: str = Field(
+        default="",
+        description="The gateway URL shown in the export lines and the emailed link; unset: the request's URL "
+        "(behind CloudFront: set it).",
+    )
+    # Dashboard sessions: short-lived and server-side (revocable).
+    dashboard_session_ttl_s: int = Field(default=3600, ge=60, le=86_400, description="Dashboard session lifetime.")
+    dashboard_secure_cookies: bool = Field(
+        default=True, description="Mark the dashboard's cookies Secure (off only for the local stack's plain HTTP)."
+    )
+    topup_text: str = Field(
+        default="Ask your gateway administrator to top up your account.",
+        description="Shown on the Balance page: how to top up (an https:// URL in it is shown as a link).",
+    )
 
     @property
     def signup_domain_set(self) -> frozenset[str]:
         return frozenset(part.strip().lower() for part in self.signup_domains.split(",") if part.strip())
 
-    # Edge: when set, requests must carry this header value (set by CloudFront as an origin header).
-    origin_verify_secret: SecretStr | None = None
-    origin_verify_secret_id: str | None = None
+    # Edge: set by CloudFront as an origin header; WAF cannot attach to a Function URL.
+    origin_verify_secret: SecretStr | None = Field(
+        default=None, description="The CloudFront origin header value that requests must carry (edge on)."
+    )
+    origin_verify_secret_id: str | None = Field(
+        default=None, description="Deployed: the Secrets Manager secret holding that value."
+    )
 
-    # EMF metrics on stdout (CloudWatch reads them from the function's log); off for the local stack.
-    emit_metrics: bool = False
-    metrics_namespace: str = "CodeGateway"
-    log_level: str = "INFO"
-    service_name: str = "codegateway"
+    emit_metrics: bool = Field(
+        default=False,
+        description="EMF metrics on stdout, which CloudWatch reads from the function's log (the template turns "
+        "them on).",
+    )
+    metrics_namespace: str = Field(default="CodeGateway", description="The EMF metrics' namespace.")
+    log_level: str = Field(default="INFO", description="Log level of the JSON log lines.")
+    service_name: str = Field(default="codegateway", description="The `service` of log lines and metrics.")
 
     @property
     def upstream_base(self) -> str:

@@ -1,4 +1,4 @@
-# Every command the README shows. `make run` and `make test` install what they need first.
+# Every command the README and docs/ show. `make run` and `make test` install what they need first.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 

@@ -1,4 +1,4 @@
-"""The gateway's error dictionary (DESIGN.md): one exception per answer, one place that shapes bodies.
+"""The gateway's error dictionary (docs/architecture.md): one exception per answer, one place that shapes bodies.
 
 Logic raises these; the web layer turns them into Anthropic-shaped (or OpenAI-shaped) responses.
 Upstream errors are never wrapped: their bodies pass through unchanged.

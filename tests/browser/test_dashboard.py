@@ -17,7 +17,7 @@ from tests.support.proxy import first_answer_with_status, send_message
 from tests.support.stack import REPO, RunningStack
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-# CGW_UPDATE_SCREENSHOTS=1 refreshes the README's screenshots; otherwise they go to a scratch folder.
+# CGW_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots/ (the README shows them); otherwise they go to a scratch folder.
 SCREENSHOTS = REPO / "docs" / "screenshots"
 
 

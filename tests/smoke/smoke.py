@@ -76,7 +76,11 @@ def stream_message(client: httpx.Client, base_url: str, key: str, model: str) ->
             response.read()
             raise SmokeFailure(
                 f"POST /v1/messages answered {response.status_code}: {response.text[:500]}"
-                + (" (is the upstream key in the secret? README 'Deploy')" if response.status_code >= 500 else "")
+                + (
+                    " (is the upstream key in the secret? docs/deploy-and-cost.md)"
+                    if response.status_code >= 500
+                    else ""
+                )
             )
         message = StreamedMessage(request_id=response.headers.get("request-id"))
         for event, data in _sse_events(response.iter_lines()):

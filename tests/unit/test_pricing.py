@@ -26,11 +26,14 @@ from codegateway.domain.pricing import (
 from codegateway.domain.usage import Iteration, Usage
 
 CATALOG = Catalog.load()
-PRICING_MD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pricing.md"
+# The handbook's price sheet, copied into the repository (docs/reference/pricing.md); the handbook itself sits
+# beside the checkout on the team's machines, and the copy must not drift from it.
+PRICING_MD = Path(__file__).resolve().parents[2] / "docs" / "reference" / "pricing.md"
+HANDBOOK_PRICING_MD = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pricing.md"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 AT_COST = 10_000  # markup 1x: the figures are list prices
 
-# Every model id in the handbook's table (../shared/reference/pricing.md, 2026-12-01), dated ids included.
+# Every model id in the price sheet's table (docs/reference/pricing.md, 2026-12-01), dated ids included.
 PRICE_SHEET_IDS = {
     "claude-fable-5-2", "claude-mythos-5-2", "claude-fable-5-1", "claude-mythos-5-1", "claude-fable-5",
     "claude-mythos-5", "claude-opus-5-5", "claude-opus-5", "claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6",
@@ -95,9 +98,14 @@ def _usd(cell: str) -> str:
     return number.group(0)
 
 
+def test_the_repositorys_price_sheet_is_the_handbooks() -> None:
+    if not HANDBOOK_PRICING_MD.exists():
+        pytest.skip("the team handbook is not beside this checkout")
+    copy = PRICING_MD.read_text()
+    assert copy.split("-->\n\n", 1)[1] == HANDBOOK_PRICING_MD.read_text()
+
+
 def test_price_sheet_in_the_handbook_has_the_catalogs_ids_and_rates() -> None:
-    if not PRICING_MD.exists():
-        pytest.skip("the team handbook (../shared/reference/pricing.md) is not beside this checkout")
     rows = _table_rows(PRICING_MD.read_text())
     assert len(rows) >= 17, "the models table of pricing.md was not found"
     seen: set[str] = set()
@@ -123,8 +131,6 @@ def test_price_sheet_in_the_handbook_has_the_catalogs_ids_and_rates() -> None:
 
 
 def test_a_dated_rate_in_the_handbook_is_the_catalogs_rate_before_its_date() -> None:
-    if not PRICING_MD.exists():
-        pytest.skip("the team handbook (../shared/reference/pricing.md) is not beside this checkout")
     row = next(row for row in _table_rows(PRICING_MD.read_text()) if " from 20" in row[6])
     match = re.match(r"(?P<now>[\d.]+) from (?P<date>\d{4}-\d{2}-\d{2}) \((?P<before>[\d.]+) before", row[6])
     assert match, row[6]

@@ -1,5 +1,5 @@
 """The deployed outbox: Amazon SES (v2) SendEmail with a stored template whose variables are
-`code` and `link`. The sender must be a verified SES identity (README: deploy)."""
+`code` and `link`. The sender must be a verified SES identity (docs/dashboard.md)."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def near_model_ids(model: str, served: Sequence[str]) -> list[str]:
     return difflib.get_close_matches(normalized, served, n=3, cutoff=0.5)
 
 
-# What Claude Code 2.1.3xx sends when no model is set (../shared/reference/claude-code-wire.md).
+# What Claude Code 2.1.3xx sends when no model is set (docs/reference/claude-code-wire.md).
 CLAUDE_CODE_DEFAULT_MODEL = "claude-opus-5-5"
 
 

@@ -1,5 +1,5 @@
 """The troubleshooting dictionary: each symptom Claude Code users meet, in the words the fix is given in.
-The README's troubleshooting table is this file, with the check that detects each row."""
+The troubleshooting table in docs/doctor.md is this file, with the check that detects each row."""
 
 from __future__ import annotations
 

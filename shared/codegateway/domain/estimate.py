@@ -1,6 +1,6 @@
 """The hold a request is admitted against, and how far it grows while the answer streams. No I/O.
 
-The rule (stated in the README's money section):
+The rule (stated in docs/billing.md, "The overdraft rule"):
 - prompt tokens = ceil(text bytes / 4) + 1,600 per image (base64 image bytes are not text);
 - the part of the prompt the same conversation cached on an earlier turn (same key, same prompt
   start, within the cache TTL, see prompt_history.py) is priced as a cache read; the rest as a cache

@@ -2,7 +2,7 @@
 
 Rates are integer pico-USD per token: some stacked rates are fractions of a nano-USD (Haiku 5.5's
 5-minute write at 1.1x is 137.5 n$ per token), so the whole request is summed exactly and rounded once,
-up, to a whole nano-USD, markup included (../shared/reference/pricing.md: Anthropic publishes no
+up, to a whole nano-USD, markup included (docs/reference/pricing.md: Anthropic publishes no
 rounding rule of its own, and rounding up never under-bills by more than $0.000000001 per request).
 """
 
@@ -160,7 +160,7 @@ def cost_of(
     With usage.iterations (server-side fallback, advisor, compaction) each iteration is priced at its
     own model's rates (its id resolved in `catalog` as a request's is; the request's model when it
     names none or none resolves) and the top-level token counts, which cover only the executor's
-    iterations, are not added again. A refusal before any output is not billed (pricing.md)."""
+    iterations, are not added again. A refusal before any output is not billed (docs/reference/pricing.md)."""
     if usage.refused_before_output:
         return Cost(base_nano=0, markup_bp=markup_bp, billed_nano=0)
     if usage.iterations:

@@ -34,7 +34,7 @@ class Usage:
     cache_read_input_tokens: int = 0
     web_search_requests: int = 0
     # From the response, never the request: the upstream may serve a fast request at standard, and
-    # a workspace default can set the geo (pricing.md, Fast mode / Data residency).
+    # a workspace default can set the geo (docs/reference/pricing.md, Fast mode / Data residency).
     speed: str | None = None
     inference_geo: str | None = None
     iterations: list[Iteration] = field(default_factory=list)
@@ -85,7 +85,7 @@ class Usage:
         """(5-minute, 1-hour) cache-write tokens. The total and the split may come in different events
         (a split of zeros in message_start, the total in message_delta): whatever the total holds
         beyond the split is priced at the 5-minute rate, so no reported write goes unbilled
-        (pricing.md, Cache writes)."""
+        (docs/reference/pricing.md, Cache writes)."""
         five = self.cache_write_5m_tokens or 0
         hour = self.cache_write_1h_tokens or 0
         return five + max(0, self.cache_creation_input_tokens - five - hour), hour
@@ -97,7 +97,7 @@ class Usage:
 
     @property
     def refused_before_output(self) -> bool:
-        """A refusal before any output is not billed, although usage shows tokens (pricing.md)."""
+        """A refusal before any output is not billed, although usage shows tokens (docs/reference/pricing.md)."""
         return self.stop_reason == "refusal" and not self.output_started
 
     @property

@@ -2,7 +2,7 @@
 ids. No I/O.
 
 Claude Code sends `x-claude-code-session-id` (a UUID) and, on subagent requests,
-`x-claude-code-agent-id` / `x-claude-code-parent-agent-id` (../shared/reference/claude-code-wire.md).
+`x-claude-code-agent-id` / `x-claude-code-parent-agent-id` (docs/reference/claude-code-wire.md).
 Any caller can put any text there, and it is stored with the usage record and shown in listings and
 the CSV export: a formula, a URL, control characters or a 1 MB value must not land there. The
 session id and the (subagent) agent id are stored.

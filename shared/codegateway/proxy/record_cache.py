@@ -3,7 +3,7 @@
 A record younger than `refresh_after_s` is served as is. An older one, up to `max_age_s`, is still
 served while one background read refreshes it, so active keys never wait for a read. Past
 `max_age_s` the request waits for the read. Reads of one record never run twice at once. Nothing is
-served older than max_age_s: a revoked key dies within that (DESIGN.md: at most 1 s).
+served older than max_age_s: a revoked key dies within that (docs/architecture.md: at most 1 s).
 """
 
 from __future__ import annotations

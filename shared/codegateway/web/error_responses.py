@@ -1,4 +1,4 @@
-"""Gateway errors -> Anthropic-shaped JSON answers (DESIGN.md error dictionary)."""
+"""Gateway errors -> Anthropic-shaped JSON answers (the error dictionary: docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ own account, and cannot see or touch another account's keys (those answer 404, l
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -174,3 +175,23 @@ def test_a_suspended_account_cannot_manage_its_keys(
     assert store.accounts.set_status(caller.account.account_id, "suspended")
     first_answer_with_status(stack, caller.api_key, 403)
     assert _call(stack, "POST", "/v1/account/keys", caller.api_key).status_code == 403
+
+
+def test_a_holders_usage_listing_refuses_since_after_until_like_the_admin_one(
+    stack: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    assert stack.admin_url is not None
+    caller = new_caller(store, stack_settings)
+    request_id_of_message(stack, caller.api_key)
+    backwards = {"since": "2026-11-02T00:00:00Z", "until": "2026-11-01T00:00:00Z"}
+    own = httpx.get(f"{stack.base_url}/v1/account/usage", params=backwards, headers={"x-api-key": caller.api_key})
+    admins = httpx.get(f"{stack.admin_url}/v1/accounts/{caller.account.account_id}/usage", params=backwards)
+    assert own.status_code == admins.status_code == 400, (own.text, admins.text)
+    assert own.json()["error"] == admins.json()["error"]
+    assert own.json()["error"]["type"] == "invalid_request_error" and "since" in own.json()["error"]["message"]
+
+    # A range the right way round still lists the request just made.
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    forwards = {"since": yesterday, "until": "2999-01-01T00:00:00Z"}
+    listed = httpx.get(f"{stack.base_url}/v1/account/usage", params=forwards, headers={"x-api-key": caller.api_key})
+    assert listed.status_code == 200 and len(listed.json()["data"]) == 1

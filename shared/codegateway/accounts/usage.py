@@ -1,5 +1,6 @@
-"""Usage queries for admins: request records by account or key and time range (paged), every page
-for an export, CSV, and the per-day summary from the daily rollups."""
+"""Usage queries: request records by account or key and time range (paged; admins' and a key
+holder's own listing share the checks), every page for an export, CSV, and the per-day summary from
+the daily rollups."""
 
 from __future__ import annotations
 
@@ -40,15 +41,48 @@ def usage_page(
     cursor: str | None = None,
     newest_first: bool = True,
 ) -> UsagePage:
-    """One page of request records of an account or of a key, `since` <= created_at <= `until`."""
+    """One page of request records of an account or of a key, `since` <= created_at <= `until`; an
+    account or key that does not exist is a 404, not an empty page."""
     if (account_id is None) == (key_id is None):
         raise InvalidRequest("Give an account or a key (exactly one of them).")
-    if since and until and since > until:
-        raise InvalidRequest("since: must not be after until.")
+    _check_range(since, until)
     if account_id is not None:
         get_account(store, account_id)
     if key_id is not None:
         find_key(store, key_id)
+    return _records_page(store, account_id, key_id, since, until, limit, cursor, newest_first)
+
+
+def own_usage_page(
+    store: Store,
+    account_id: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> UsagePage:
+    """The same listing for a key holder's own account, newest first: the caller was just
+    authenticated, so the account is not looked up again."""
+    _check_range(since, until)
+    return _records_page(store, account_id, None, since, until, limit, cursor, True)
+
+
+def _check_range(since: str | None, until: str | None) -> None:
+    if since and until and since > until:
+        raise InvalidRequest("since: must not be after until.")
+
+
+def _records_page(
+    store: Store,
+    account_id: str | None,
+    key_id: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool,
+) -> UsagePage:
     try:
         return store.usage.requests(
             account_id=account_id,

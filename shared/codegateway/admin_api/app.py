@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from codegateway.admin_api import accounts, balance, caps, keys, tiers, usage
-from codegateway.admin_api.errors import install_error_handlers
-from codegateway.admin_api.request_log import AdminRequestLog
+from codegateway.edge.caller import iam_actor
+from codegateway.edge.error_responses import exception_handlers
+from codegateway.edge.request_log import RequestLog
 from codegateway.edge.telemetry import Telemetry
+from codegateway.edge.validation_errors import on_validation_error
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
 
@@ -23,10 +26,13 @@ def create_admin_app(settings: Settings | None = None, store: Store | None = Non
         # Behind an IAM-signed URL a browser cannot open docs pages; the schema stays for tools.
         docs_url=None,
         redoc_url=None,
+        # Every route's log line names the admin who signed it (routes that write ledger entries
+        # also take it as `Actor`; FastAPI resolves it once per request).
+        dependencies=[Depends(iam_actor)],
+        exception_handlers={**exception_handlers(), RequestValidationError: on_validation_error},
     )
     app.state.settings = settings
     app.state.store = store or build_store(settings)
-    install_error_handlers(app)
     for module in (accounts, balance, caps, keys, usage, tiers):
         app.include_router(module.router)
-    return AdminRequestLog(app, Telemetry(settings))
+    return RequestLog(app, Telemetry(settings), surface="admin")

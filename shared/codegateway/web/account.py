@@ -8,16 +8,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from codegateway.accounts.caps import cap_uses
-from codegateway.accounts.views import account_view, cap_use_view, parse_limit, parse_time_bound, usage_row
-from codegateway.errors import AuthenticationFailed, InvalidRequest
+from codegateway.accounts.usage import own_usage_page
+from codegateway.accounts.views import account_view, cap_use_view, listing, parse_limit, parse_time_bound, usage_row
+from codegateway.edge.caller import authenticated
+from codegateway.errors import AuthenticationFailed
 from codegateway.proxy.runtime import Gateway
 
 
 async def get_account(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    caller = await gateway.authenticator.authenticate(
-        request.headers.get("x-api-key"), request.headers.get("authorization")
-    )
+    caller = await authenticated(request, gateway.authenticator)
     # Read fresh: the caller asks because the balance just moved.
     account = await asyncio.to_thread(gateway.store.accounts.get, caller.account.account_id)
     if account is None:
@@ -29,26 +29,17 @@ async def get_account(request: Request) -> Response:
 
 
 async def list_usage(request: Request) -> Response:
+    """The admin listing of one account (accounts.usage), on the caller's own account."""
     gateway: Gateway = request.app.state.gateway
-    caller = await gateway.authenticator.authenticate(
-        request.headers.get("x-api-key"), request.headers.get("authorization")
-    )
+    caller = await authenticated(request, gateway.authenticator)
     params = request.query_params
-    try:
-        page = await asyncio.to_thread(
-            gateway.store.usage.requests,
-            account_id=caller.account.account_id,
-            since=parse_time_bound("since", params.get("since")),
-            until=parse_time_bound("until", params.get("until")),
-            limit=parse_limit(params.get("limit")),
-            cursor=params.get("page"),
-        )
-    except ValueError:
-        raise InvalidRequest("page: not a cursor this endpoint returned.") from None
-    return JSONResponse(
-        {
-            "data": [usage_row(record) for record in page.records],
-            "has_more": page.next_cursor is not None,
-            "next_page": page.next_cursor,
-        }
+    page = await asyncio.to_thread(
+        own_usage_page,
+        gateway.store,
+        caller.account.account_id,
+        since=parse_time_bound("since", params.get("since")),
+        until=parse_time_bound("until", params.get("until")),
+        limit=parse_limit(params.get("limit")),
+        cursor=params.get("page"),
     )
+    return JSONResponse(listing([usage_row(record) for record in page.records], page.next_cursor))

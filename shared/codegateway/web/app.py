@@ -9,15 +9,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from codegateway.accounts.ses_outbox import build_outbox
+from codegateway.edge.error_responses import exception_handlers
+from codegateway.edge.request_log import RequestLog
 from codegateway.edge.telemetry import Telemetry
-from codegateway.errors import GatewayError
 from codegateway.proxy.runtime import Gateway, build_gateway
 from codegateway.settings import Settings
 from codegateway.web import dashboard_pages as pages
@@ -25,7 +25,6 @@ from codegateway.web import dashboard_signin as signin
 from codegateway.web.account import get_account, list_usage
 from codegateway.web.chat_completions import create_chat_completion
 from codegateway.web.diagnostics import diagnostics_stream
-from codegateway.web.error_responses import on_gateway_error, on_http_exception, on_unexpected_error
 from codegateway.web.keys import (
     create_own_key,
     list_own_keys,
@@ -37,8 +36,10 @@ from codegateway.web.keys import (
 from codegateway.web.messages import count_tokens, create_message
 from codegateway.web.models import get_model, list_models
 from codegateway.web.origin_guard import OriginGuard
-from codegateway.web.request_context import RequestContext
 from codegateway.web.signup import request_signup_code, verify_signup
+
+# Probes (the adapter's readiness check, Claude Code's reachability HEAD) would drown the log.
+_PROBE_PATHS = ("/healthz", "/", "/api/hello")
 
 
 async def health(request: Request) -> Response:
@@ -104,14 +105,10 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
         routes=routes,
         lifespan=lifespan,
         middleware=[Middleware(OriginGuard)],
-        exception_handlers={
-            GatewayError: on_gateway_error,
-            HTTPException: on_http_exception,
-            Exception: on_unexpected_error,
-        },
+        exception_handlers=exception_handlers(),
     )
     # No redirect on a trailing slash: Starlette would answer `POST /v1/messages/` with a 307 to
     # an absolute URL built from the Host it saw (behind CloudFront: the Function URL, over http),
     # revealing the origin. No SDK adds the slash, so it is a 404 like any unknown path.
     app.router.redirect_slashes = False
-    return RequestContext(app, telemetry)
+    return RequestLog(app, telemetry, surface="web", unlogged_paths=_PROBE_PATHS)

@@ -9,21 +9,21 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from codegateway.edge.caller import authenticated
+from codegateway.edge.error_responses import OPENAI_SURFACE
 from codegateway.errors import InvalidRequest
 from codegateway.proxy.chat_completions import encoder_for, messages_headers, translate_chat_request
 from codegateway.proxy.runtime import Gateway
 from codegateway.web.body import read_limited_body
-from codegateway.web.messages import ForwardingResponse, authenticated, new_exchange
-
-OPENAI_SURFACE = "openai"
+from codegateway.web.messages import ForwardingResponse, new_exchange
 
 
 async def create_chat_completion(request: Request) -> Response:
     started = time.monotonic()
-    # Errors on this route answer in OpenAI's shape (web/error_responses.py reads this).
+    # Errors on this route answer in OpenAI's shape (edge/error_responses.py reads this).
     request.scope["state"]["api_surface"] = OPENAI_SURFACE
     gateway: Gateway = request.app.state.gateway
-    caller = await authenticated(request, gateway)
+    caller = await authenticated(request, gateway.authenticator)
     body = await read_limited_body(request, gateway.settings.max_body_bytes)
     try:
         openai_body = orjson.loads(body)

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from codegateway.accounts.signup import normalized_email, send_code, sign_in_or_open
 from codegateway.domain.pricing import nano_to_usd_str
 from codegateway.domain.records import Account
+from codegateway.edge.caller import authenticated
 from codegateway.errors import GatewayError, NotFound
 from codegateway.proxy.runtime import Gateway
 from codegateway.web.body import read_limited_body
@@ -130,7 +131,7 @@ async def sign_in_with_key(request: Request) -> Response:
     check_pre_session_csrf(request, fields.get("csrf"))
     api_key = fields.get("api_key", "").strip()
     try:
-        caller = await gateway.authenticator.authenticate(api_key, None)
+        caller = await authenticated(request, gateway.authenticator, api_key)
     except GatewayError as error:
         return _sign_in_answer(request, error.status, message=error.message, error=True)
     response = redirect("/dashboard/keys")

@@ -17,6 +17,7 @@ from codegateway.accounts.caps import cap_uses, remove_key_cap, set_key_cap
 from codegateway.accounts.keys import issue_own_key, revoke, rotate_key
 from codegateway.accounts.views import cap_use_view, key_view, listing, new_key_view, rotation_view
 from codegateway.domain.money import parse_usd
+from codegateway.edge.caller import authenticated
 from codegateway.errors import InvalidRequest
 from codegateway.proxy.exchange import Caller
 from codegateway.proxy.runtime import Gateway
@@ -28,11 +29,7 @@ _MAX_BODY_BYTES = 4096
 
 async def _caller(request: Request) -> tuple[Gateway, Caller]:
     gateway: Gateway = request.app.state.gateway
-    caller = await gateway.authenticator.authenticate(
-        request.headers.get("x-api-key"), request.headers.get("authorization")
-    )
-    request.scope["state"]["log_fields"].update(account_id=caller.account.account_id, key_id=caller.key.key_id)
-    return gateway, caller
+    return gateway, await authenticated(request, gateway.authenticator)
 
 
 async def _key_name(request: Request) -> str:

@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 
 from codegateway.domain.clock import now_iso
 from codegateway.domain.message_request import parse_message_request
+from codegateway.edge.caller import authenticated
 from codegateway.proxy.attribution import AGENT_ID_HEADER, SESSION_ID_HEADER, attribution_id
 from codegateway.proxy.exchange import Caller, Exchange
 from codegateway.proxy.forwarding import forward
@@ -45,14 +46,6 @@ class ForwardingResponse(Response):
             encoder_for=self._encoder_for,
             budget=self._gateway.admission.hold_growth(self._exchange),
         )
-
-
-async def authenticated(request: Request, gateway: Gateway) -> Caller:
-    caller = await gateway.authenticator.authenticate(
-        request.headers.get("x-api-key"), request.headers.get("authorization")
-    )
-    request.scope["state"]["log_fields"].update(account_id=caller.account.account_id, key_id=caller.key.key_id)
-    return caller
 
 
 def new_exchange(
@@ -102,7 +95,7 @@ def new_exchange(
 async def create_message(request: Request) -> Response:
     started = time.monotonic()
     gateway: Gateway = request.app.state.gateway
-    caller = await authenticated(request, gateway)
+    caller = await authenticated(request, gateway.authenticator)
     body = await read_limited_body(request, gateway.settings.max_body_bytes)
     exchange = new_exchange(request, gateway, caller, body, started=started)
     await gateway.admission.admit(exchange)
@@ -113,6 +106,6 @@ async def count_tokens(request: Request) -> Response:
     # Free: not reserved, not charged, not counted against the key's RPM cap.
     started = time.monotonic()
     gateway: Gateway = request.app.state.gateway
-    caller = await authenticated(request, gateway)
+    caller = await authenticated(request, gateway.authenticator)
     body = await read_limited_body(request, gateway.settings.max_body_bytes)
     return ForwardingResponse(gateway, new_exchange(request, gateway, caller, body, started=started))

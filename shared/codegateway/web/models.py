@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from codegateway.domain.pricing import ModelEntry
+from codegateway.edge.caller import authenticated
 from codegateway.errors import InvalidRequest, NotFound
 from codegateway.openai_compat import to_openai_model_list
 from codegateway.proxy.runtime import Gateway
@@ -41,7 +42,7 @@ def wants_openai_shape(request: Request) -> bool:
 
 async def list_models(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    await gateway.authenticator.authenticate(request.headers.get("x-api-key"), request.headers.get("authorization"))
+    await authenticated(request, gateway.authenticator)
     if wants_openai_shape(request):
         return JSONResponse(
             to_openai_model_list((entry.model_id, entry.created_at) for entry in gateway.catalog.served_models)
@@ -71,7 +72,7 @@ async def list_models(request: Request) -> Response:
 
 async def get_model(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    await gateway.authenticator.authenticate(request.headers.get("x-api-key"), request.headers.get("authorization"))
+    await authenticated(request, gateway.authenticator)
     entry = gateway.catalog.get(request.path_params["model_id"])
     if entry is None or not entry.served:
         raise NotFound(f"model: '{request.path_params['model_id']}' is not a model this gateway serves.")

@@ -9,8 +9,8 @@ import hmac
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from codegateway.edge.error_responses import error_response
 from codegateway.errors import PermissionDenied
-from codegateway.web.error_responses import error_response
 
 ORIGIN_HEADER = b"x-cgw-origin-verify"
 # The Lambda Web Adapter's readiness check comes from inside the sandbox, not through CloudFront.

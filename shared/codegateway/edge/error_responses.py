@@ -1,6 +1,12 @@
-"""Gateway errors -> Anthropic-shaped JSON answers (the error dictionary: docs/architecture.md)."""
+"""Gateway errors -> JSON answers, one mapping for both HTTP surfaces (the error dictionary is
+codegateway.errors): Anthropic's shape with the request id, or OpenAI's on a route that set
+`scope["state"]["api_surface"] = OPENAI_SURFACE`. Unknown routes, wrong methods and crashes answer
+through the same mapping (404, 405, 500)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -9,11 +15,15 @@ from starlette.responses import Response
 from codegateway.errors import GatewayError, MethodNotAllowed, NotFound, anthropic_error_body
 from codegateway.openai_compat import openai_error_body
 
+OPENAI_SURFACE = "openai"
+
+ExceptionHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
+
 
 def error_response(request: Request, error: GatewayError) -> Response:
     state = request.scope.get("state", {})
     state.get("log_fields", {}).setdefault("error_type", error.error_type)
-    if state.get("api_surface") == "openai":
+    if state.get("api_surface") == OPENAI_SURFACE:
         body = openai_error_body(error.status, error.error_type, error.message, param=getattr(error, "param", None))
     else:
         body = anthropic_error_body(error.error_type, error.message, state.get("request_id"))
@@ -39,3 +49,8 @@ async def on_http_exception(request: Request, error: Exception) -> Response:
 
 async def on_unexpected_error(request: Request, error: Exception) -> Response:
     return error_response(request, GatewayError("The gateway hit an internal error; the request id identifies it."))
+
+
+def exception_handlers() -> dict[int | type[Exception], ExceptionHandler]:
+    """For Starlette's and FastAPI's `exception_handlers=`."""
+    return {GatewayError: on_gateway_error, HTTPException: on_http_exception, Exception: on_unexpected_error}

@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from codegateway.errors import GatewayError, MethodNotAllowed, NotFound, anthropic_error_body
-from codegateway.openai_compat import openai_error_body
 
 OPENAI_SURFACE = "openai"
 
@@ -24,6 +23,10 @@ def error_response(request: Request, error: GatewayError) -> Response:
     state = request.scope.get("state", {})
     state.get("log_fields", {}).setdefault("error_type", error.error_type)
     if state.get("api_surface") == OPENAI_SURFACE:
+        # Imported here: only the key holders' surface has OpenAI routes (and has imported this
+        # already); the admin function's cold start need not load the translator.
+        from codegateway.openai_compat import openai_error_body
+
         body = openai_error_body(error.status, error.error_type, error.message, param=getattr(error, "param", None))
     else:
         body = anthropic_error_body(error.error_type, error.message, state.get("request_id"))

@@ -20,7 +20,7 @@ def stack() -> Iterator[RunningStack]:
 
 @pytest.fixture(scope="session")
 def stack_settings(stack: RunningStack) -> Settings:
-    return Settings(dynamodb_endpoint=stack.dynamodb_endpoint)  # type: ignore[call-arg]
+    return Settings(dynamodb_endpoint=stack.dynamodb_endpoint)
 
 
 @pytest.fixture(scope="session")

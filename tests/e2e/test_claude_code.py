@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -120,7 +121,9 @@ EXPECTED_COST_USD = {
 }
 
 
-def _records_of_a_run(stack: RunningStack, store: Store, settings: Settings, args: tuple[str, ...] = ()) -> list[dict]:
+def _records_of_a_run(
+    stack: RunningStack, store: Store, settings: Settings, args: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     caller = new_caller(store, settings)
     result = _run_claude(
         stack,
@@ -130,7 +133,9 @@ def _records_of_a_run(stack: RunningStack, store: Store, settings: Settings, arg
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert DEFAULT_TEXT in result.stdout
-    usage = httpx.get(f"{stack.base_url}/v1/account/usage", headers={"x-api-key": caller.api_key}).json()["data"]
+    usage: list[dict[str, Any]] = httpx.get(
+        f"{stack.base_url}/v1/account/usage", headers={"x-api-key": caller.api_key}
+    ).json()["data"]
     assert usage, "Claude Code's request left no usage record"
     return usage
 

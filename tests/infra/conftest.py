@@ -76,12 +76,14 @@ def synthesized(sam_build: Build) -> dict[str, Any]:
         check=False,
     )
     assert result.returncode == 0, f"SAM transform failed:\n{result.stderr[-4000:]}"
-    return json.loads(result.stdout)
+    template: dict[str, Any] = json.loads(result.stdout)
+    return template
 
 
 @pytest.fixture(scope="session")
 def resources(synthesized: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return synthesized["Resources"]
+    resources: dict[str, dict[str, Any]] = synthesized["Resources"]
+    return resources
 
 
 def of_type(resources: dict[str, dict[str, Any]], resource_type: str) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
@@ -23,7 +24,7 @@ class _NoManagedPolicies:
         return {}
 
 
-def synthesize(template_path: Path) -> dict:
+def synthesize(template_path: Path) -> dict[str, Any]:
     template = yaml_parse(template_path.read_text())
     for resource in template.get("Resources", {}).values():
         properties = resource.get("Properties") or {}
@@ -31,7 +32,8 @@ def synthesize(template_path: Path) -> dict:
             if isinstance(properties.get(key), str) and not properties[key].startswith("s3://"):
                 properties[key] = f"s3://placeholder-bucket/{properties[key].strip('/')}"
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    return transform(template, {}, _NoManagedPolicies())
+    synthesized: dict[str, Any] = transform(template, {}, _NoManagedPolicies())
+    return synthesized
 
 
 if __name__ == "__main__":

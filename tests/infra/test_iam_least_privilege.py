@@ -109,7 +109,8 @@ _TaggedLoader.add_multi_constructor("!", _tagged)
 
 
 def _template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_TaggedLoader)  # a SafeLoader subclass
+    template: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_TaggedLoader)  # a SafeLoader subclass
+    return template
 
 
 def _resource_name(resource: Any) -> str:
@@ -117,7 +118,7 @@ def _resource_name(resource: Any) -> str:
     if isinstance(resource, dict) and "Fn::GetAtt" in resource and resource["Fn::GetAtt"][1] == "Arn":
         return str(resource["Fn::GetAtt"][0])
     if isinstance(resource, dict) and isinstance(resource.get("Fn::Sub"), str):
-        text = resource["Fn::Sub"]
+        text: str = resource["Fn::Sub"]
         table, _, rest = text.removeprefix("${").partition(".Arn}")
         if text.startswith("${") and rest.startswith("/index/") and "*" not in rest:
             return table + rest

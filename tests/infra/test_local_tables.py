@@ -22,7 +22,7 @@ def local_tables() -> Iterator[tuple[Any, Settings]]:
     try:
         endpoint = f"http://127.0.0.1:{port}"
         wait_until_ready(endpoint + "/moto-api/", server)
-        settings = Settings(dynamodb_endpoint=endpoint)  # type: ignore[call-arg]
+        settings = Settings(dynamodb_endpoint=endpoint)
         client = build_dynamodb_client(settings)
         create_tables(client, TEMPLATE, settings)
         yield client, settings

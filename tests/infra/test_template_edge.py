@@ -32,7 +32,8 @@ def rules(web_acl: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def distribution(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return resources["EdgeDistribution"]["Properties"]["DistributionConfig"]
+    config: dict[str, Any] = resources["EdgeDistribution"]["Properties"]["DistributionConfig"]
+    return config
 
 
 def test_edge_is_on_by_default_and_can_be_turned_off(synthesized: dict[str, Any]) -> None:

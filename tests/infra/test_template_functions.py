@@ -29,11 +29,13 @@ def _settings_env_names() -> set[str]:
 
 
 def _props(resources: Resources, logical_id: str) -> dict[str, Any]:
-    return resources[logical_id]["Properties"]
+    properties: dict[str, Any] = resources[logical_id]["Properties"]
+    return properties
 
 
 def _env(resources: Resources, function: str) -> dict[str, Any]:
-    return _props(resources, function)["Environment"]["Variables"]
+    variables: dict[str, Any] = _props(resources, function)["Environment"]["Variables"]
+    return variables
 
 
 def _statements(resources: Resources, role: str) -> list[dict[str, Any]]:

@@ -15,6 +15,6 @@ from tests.support.stack import FAST_KEEPALIVE_S, StackWithStore, start_stack
 @pytest.fixture(scope="session")
 def fast_stack() -> Iterator[StackWithStore]:
     running = start_stack(extra_env={"CGW_KEEPALIVE_INTERVAL_S": str(FAST_KEEPALIVE_S)})
-    settings = Settings(dynamodb_endpoint=running.dynamodb_endpoint)  # type: ignore[call-arg]
+    settings = Settings(dynamodb_endpoint=running.dynamodb_endpoint)
     yield StackWithStore(running, build_store(settings), settings)
     running.stop()

@@ -4,6 +4,7 @@ counted against the key's RPM), bounded, capped per key; it answers at once, pin
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import orjson
@@ -19,9 +20,9 @@ from tests.support.windows import wait_for_fresh_minute
 
 def _stream(
     base_url: str, api_key: str | None, idle_s: str = "0"
-) -> tuple[httpx.Response, list[tuple[str, dict]], list[float]]:
+) -> tuple[httpx.Response, list[tuple[str, dict[str, Any]]], list[float]]:
     headers = {"x-api-key": api_key} if api_key else {}
-    events: list[tuple[str, dict]] = []
+    events: list[tuple[str, dict[str, Any]]] = []
     arrivals: list[float] = []
     parser = SseParser()
     with httpx.stream(

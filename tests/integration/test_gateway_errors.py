@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ GOOD_BODY = b'{"model":"claude-sonnet-4-6","max_tokens":16,"messages":[{"role":"
 AUTH_MESSAGE = "Invalid API key. Send a CodeGateway key (sk-cg-...) in x-api-key or Authorization: Bearer."
 
 
-def _post(stack: RunningStack, body: bytes, headers: dict[str, str]) -> tuple[httpx.Response, list[dict]]:
+def _post(stack: RunningStack, body: bytes, headers: dict[str, str]) -> tuple[httpx.Response, list[dict[str, Any]]]:
     scenario = uuid.uuid4().hex
     response = httpx.post(
         f"{stack.base_url}/v1/messages",
@@ -37,7 +38,8 @@ def _assert_error(response: httpx.Response, status: int, error_type: str) -> str
     assert response.headers["request-id"].startswith("req_cg_")
     # Clients obey x-should-retry: retrying a bad key or body only delays the message for minutes.
     assert response.headers["x-should-retry"] == ("true" if status == 429 or status >= 500 else "false")
-    return body["error"]["message"]
+    message: str = body["error"]["message"]
+    return message
 
 
 @pytest.mark.parametrize(
@@ -51,7 +53,9 @@ def _assert_error(response: httpx.Response, status: int, error_type: str) -> str
     ],
     ids=["missing", "malformed", "unknown-id", "unknown-bearer", "not-bearer"],
 )
-def test_every_auth_failure_is_the_same_401_and_nothing_goes_upstream(stack: RunningStack, headers: dict) -> None:
+def test_every_auth_failure_is_the_same_401_and_nothing_goes_upstream(
+    stack: RunningStack, headers: dict[str, str]
+) -> None:
     response, upstream_saw = _post(stack, GOOD_BODY, headers)
     assert _assert_error(response, 401, "authentication_error") == AUTH_MESSAGE
     assert upstream_saw == []

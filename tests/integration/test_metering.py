@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -18,12 +19,16 @@ from tests.support.stack import RunningStack
 USAGE_KNOB = "input=1000,output=500,cache_write_5m=2000,cache_read=10000"
 
 
-def _account(stack: RunningStack, caller: ApiCaller) -> dict:
-    return httpx.get(f"{stack.base_url}/v1/account", headers={"x-api-key": caller.api_key}).json()
+def _account(stack: RunningStack, caller: ApiCaller) -> dict[str, Any]:
+    account: dict[str, Any] = httpx.get(f"{stack.base_url}/v1/account", headers={"x-api-key": caller.api_key}).json()
+    return account
 
 
-def _usage(stack: RunningStack, caller: ApiCaller, **params: str) -> dict:
-    return httpx.get(f"{stack.base_url}/v1/account/usage", params=params, headers={"x-api-key": caller.api_key}).json()
+def _usage(stack: RunningStack, caller: ApiCaller, **params: str) -> dict[str, Any]:
+    usage: dict[str, Any] = httpx.get(
+        f"{stack.base_url}/v1/account/usage", params=params, headers={"x-api-key": caller.api_key}
+    ).json()
+    return usage
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["streamed", "plain"])
@@ -289,10 +294,10 @@ def test_usage_is_newest_first_paginated_and_filtered(
     assert _usage(stack, caller, since="yesterday")["error"]["type"] == "invalid_request_error"
 
 
-def _wait_for_row(stack: RunningStack, caller: ApiCaller, timeout_s: float = 10) -> dict:
+def _wait_for_row(stack: RunningStack, caller: ApiCaller, timeout_s: float = 10) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        rows = _usage(stack, caller)["data"]
+        rows: list[dict[str, Any]] = _usage(stack, caller)["data"]
         if rows:
             return rows[0]
         time.sleep(0.1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Any
 
 import httpx
 import orjson
@@ -25,9 +26,10 @@ def _post(stack: RunningStack, caller: ApiCaller, body: bytes, usage_knob: str, 
     )
 
 
-def _only_record(stack: RunningStack, caller: ApiCaller) -> dict:
+def _only_record(stack: RunningStack, caller: ApiCaller) -> dict[str, Any]:
     response = httpx.get(f"{stack.base_url}/v1/account/usage", headers={"x-api-key": caller.api_key})
-    (row,) = response.json()["data"]
+    rows: list[dict[str, Any]] = response.json()["data"]
+    (row,) = rows
     return row
 
 

@@ -127,8 +127,8 @@ async def _concurrent_streams(
     return list(answers), lowest["balance"], lowest["available"]
 
 
-def _classify(answers: list[tuple[int, bytes]]) -> dict[str, list[dict]]:
-    outcome: dict[str, list[dict]] = {"completed": [], "cut": [], "refused": [], "other": []}
+def _classify(answers: list[tuple[int, bytes]]) -> dict[str, list[dict[str, Any]]]:
+    outcome: dict[str, list[dict[str, Any]]] = {"completed": [], "cut": [], "refused": [], "other": []}
     for status, body in answers:
         if status == 402:
             outcome["refused"].append(orjson.loads(body))

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import base64
 import uuid
+from typing import Any, cast
 
 import httpx
 import openai
 import orjson
 import pytest
+from openai.types.chat import (
+    ChatCompletionAssistantMessageParam,
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+)
 
 from codegateway.dev.emulator_script import DEFAULT_TEXT
 from codegateway.proxy.chat_completions import translate_chat_request
@@ -65,7 +72,7 @@ def test_streaming_with_usage(stack: RunningStack, caller: ApiCaller) -> None:
 
 def test_tool_call_round_trip(stack: RunningStack, caller: ApiCaller) -> None:
     client = _client(stack, caller.api_key)
-    tools = [
+    tools: list[ChatCompletionFunctionToolParam] = [
         {
             "type": "function",
             "function": {
@@ -85,6 +92,7 @@ def test_tool_call_round_trip(stack: RunningStack, caller: ApiCaller) -> None:
     choice = first.choices[0]
     assert choice.finish_reason == "tool_calls"
     (tool_call,) = choice.message.tool_calls or []
+    assert isinstance(tool_call, ChatCompletionMessageFunctionToolCall)
     assert tool_call.function.name == "get_weather"
     assert orjson.loads(tool_call.function.arguments) == {"city": "Lisbon"}
     second = client.chat.completions.create(
@@ -92,7 +100,7 @@ def test_tool_call_round_trip(stack: RunningStack, caller: ApiCaller) -> None:
         tools=tools,
         messages=[
             {"role": "user", "content": "weather in Lisbon?"},
-            choice.message.model_dump(exclude_none=True),
+            cast(ChatCompletionAssistantMessageParam, choice.message.model_dump(exclude_none=True)),
             {"role": "tool", "tool_call_id": tool_call.id, "content": "22 C and sunny"},
         ],
     )
@@ -131,7 +139,7 @@ def test_models_list_in_openai_shape(stack: RunningStack, caller: ApiCaller) -> 
 
 
 def test_error_statuses_in_openai_shape(stack: RunningStack, store: Store, stack_settings: Settings) -> None:
-    hi = [{"role": "user", "content": "hi"}]
+    hi: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
     bad_key = _client(stack, "sk-cg-0000000000000000_" + "x" * 43)
     with pytest.raises(openai.AuthenticationError) as caught:
         bad_key.chat.completions.create(model="claude-sonnet-4-6", messages=hi)
@@ -167,10 +175,14 @@ def test_error_statuses_in_openai_shape(stack: RunningStack, store: Store, stack
 def test_translated_request_is_metered_like_the_same_native_one(
     stack: RunningStack, store: Store, stack_settings: Settings
 ) -> None:
-    chat = {"model": "claude-opus-4-8", "max_tokens": 300, "messages": [{"role": "user", "content": "compare"}]}
+    chat: dict[str, Any] = {
+        "model": "claude-opus-4-8",
+        "max_tokens": 300,
+        "messages": [{"role": "user", "content": "compare"}],
+    }
     knobs = {"x-emulator-usage": "input=2000,output=150,cache_read=5000,cache_write_1h=700"}
     via_openai, native = new_caller(store, stack_settings), new_caller(store, stack_settings)
-    _client(stack, via_openai.api_key).chat.completions.create(**chat, extra_headers=knobs)  # type: ignore[arg-type]
+    _client(stack, via_openai.api_key).chat.completions.create(**chat, extra_headers=knobs)
     native_body = translate_chat_request(chat).messages_body
     response = httpx.post(
         f"{stack.base_url}/v1/messages",

@@ -67,7 +67,7 @@ def test_an_imported_catalog_is_billed_within_the_refresh_interval_and_noted_on_
     priced_stack: RunningStack, tmp_path: Path
 ) -> None:
     cgw = Cgw(priced_stack.dynamodb_endpoint)
-    settings = Settings(dynamodb_endpoint=priced_stack.dynamodb_endpoint)  # type: ignore[call-arg]
+    settings = Settings(dynamodb_endpoint=priced_stack.dynamodb_endpoint)
     caller = new_caller(build_store(settings), settings, top_up_usd=20)
     # Bundled: 1,000,000 input x $3/MTok = $3, x 1.5 = $4.50.
     assert _cost_of_one_request(priced_stack, caller.api_key) == ("4.50", BUNDLED["version"])

@@ -156,7 +156,7 @@ def short_limits() -> Iterator[RunningStack]:
 
 
 def _short_store(stack: RunningStack) -> tuple[Store, Settings]:
-    settings = Settings(dynamodb_endpoint=stack.dynamodb_endpoint)  # type: ignore[call-arg]
+    settings = Settings(dynamodb_endpoint=stack.dynamodb_endpoint)
     return build_store(settings), settings
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -56,7 +57,7 @@ def handler_env(stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> Iterato
         yield settings, store
 
 
-def _metric_blobs(output: str) -> list[dict]:
+def _metric_blobs(output: str) -> list[dict[str, Any]]:
     return [blob for line in output.splitlines() if line.startswith("{") and "_aws" in (blob := json.loads(line))]
 
 

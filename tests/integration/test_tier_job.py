@@ -22,6 +22,7 @@ from codegateway.domain.records import Account, Hold, UsageRecord
 from codegateway.errors import StoreUnavailable
 from codegateway.settings import Settings
 from codegateway.store import Store
+from codegateway.store.items import Item
 from codegateway.store.tiers import TierTable
 from codegateway.tiering.job import AccountFailure, TierRunReport, recompute_tiers
 from tests.support.stack import RunningStack
@@ -239,10 +240,11 @@ def test_a_run_past_its_deadline_stops_scanning_and_says_so(tables: tuple[Settin
     assert report.accounts_scanned == 0
 
 
-def _raw_item(store: Store, settings: Settings, account_id: str) -> dict:
-    return store.client.get_item(
+def _raw_item(store: Store, settings: Settings, account_id: str) -> Item:
+    item: Item = store.client.get_item(
         TableName=settings.accounts_table, Key={"account_id": {"S": account_id}}, ConsistentRead=True
     )["Item"]
+    return item
 
 
 def test_the_sweep_corrects_an_available_balance_that_drifted_from_its_live_holds(

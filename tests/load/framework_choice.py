@@ -7,21 +7,23 @@ in-process through ASGI (no sockets), so only the framework's own per-request wo
 import asyncio
 import statistics
 import time
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from starlette.applications import Starlette
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message
 
 CHUNKS = [b"event: x\ndata: {}\n\n"] * 10
 
 
-async def gen():
+async def gen() -> AsyncIterator[bytes]:
     for c in CHUNKS:
         yield c
 
 
-async def star_endpoint(request):
+async def star_endpoint(request: Request) -> StreamingResponse:
     await request.body()
     return StreamingResponse(gen(), media_type="text/event-stream")
 
@@ -31,13 +33,13 @@ fast = FastAPI()
 
 
 @fast.post("/v1/messages")
-async def fast_endpoint(request: Request):
+async def fast_endpoint(request: Request) -> StreamingResponse:
     await request.body()
     return StreamingResponse(gen(), media_type="text/event-stream")
 
 
-async def drive(app, n):
-    scope = {
+async def drive(app: ASGIApp, n: int) -> list[float]:
+    scope: dict[str, object] = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -52,19 +54,20 @@ async def drive(app, n):
         "server": ("127.0.0.1", 80),
     }
 
-    async def send(m):
+    async def send(m: Message) -> None:
         pass
 
-    times = []
+    times: list[float] = []
     for _ in range(n):
         sent = False
 
-        async def receive():
+        async def receive() -> Message:
             nonlocal sent
             if not sent:
                 sent = True
                 return {"type": "http.request", "body": b"{}", "more_body": False}
-            await asyncio.sleep(10)
+            await asyncio.sleep(10)  # cancelled when the response ends
+            return {"type": "http.disconnect"}
 
         t = time.perf_counter()
         await app(dict(scope), receive, send)
@@ -72,7 +75,7 @@ async def drive(app, n):
     return times
 
 
-async def main():
+async def main() -> None:
     for app in (star, fast):
         await drive(app, 2000)
     for name, app in (("starlette", star), ("fastapi", fast), ("starlette", star), ("fastapi", fast)):

@@ -2,44 +2,78 @@
 
 `uvicorn --factory tests.load.in_memory_store:create_app` (same flags as run.sh) serves the real app,
 but its store reads each key and account once from DynamoDB and then from memory, and its ledger
-reserves and settles nothing. Timed next to the real proxy, the difference between the two is what
+reserves, grows and settles nothing. Timed next to the real proxy, the difference between the two is what
 the DynamoDB calls cost; what is left is the framework, the upstream client and the relay.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from codegateway.domain.records import Account, ApiKeyRecord, Hold, UsageRecord
+from codegateway.domain.spend_caps import CapWindow
 from codegateway.proxy.runtime import build_gateway
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
+from codegateway.store.accounts import AccountsTable
+from codegateway.store.api_keys import ApiKeysTable
+from codegateway.store.client import DynamoClient
+from codegateway.store.ledger import Ledger
 from codegateway.web.app import create_app as create_proxy_app
 
 
-class RecordsReadOnce:
-    """A table whose `get` goes to DynamoDB the first time per id only."""
+class KeysReadOnce(ApiKeysTable):
+    """The key table, whose `get` goes to DynamoDB the first time per id only."""
 
-    def __init__(self, table: Any) -> None:
-        self._table = table
-        self._records: dict[str, Any] = {}
+    def __init__(self, client: DynamoClient, table_name: str) -> None:
+        super().__init__(client, table_name)
+        self._records: dict[str, ApiKeyRecord | None] = {}
 
-    def get(self, record_id: str) -> ApiKeyRecord | Account | None:
-        if record_id not in self._records:
-            self._records[record_id] = self._table.get(record_id)
-        return self._records[record_id]
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        if key_id not in self._records:
+            self._records[key_id] = super().get(key_id)
+        return self._records[key_id]
 
 
-class NoLedger:
+class AccountsReadOnce(AccountsTable):
+    """The accounts table, whose `get` goes to DynamoDB the first time per id only."""
+
+    def __init__(self, client: DynamoClient, table_name: str) -> None:
+        super().__init__(client, table_name)
+        self._records: dict[str, Account | None] = {}
+
+    def get(self, account_id: str) -> Account | None:
+        if account_id not in self._records:
+            self._records[account_id] = super().get(account_id)
+        return self._records[account_id]
+
+
+class NoLedger(Ledger):
+    """Reserves, grows and settles nothing (it never calls Ledger.__init__, so it holds no client)."""
+
     def __init__(self) -> None:
         self.reserved = 0
         self.settled = 0
 
-    def reserve(self, account_id: str, hold: Hold) -> None:
+    def reserve(
+        self,
+        account_id: str,
+        hold: Hold,
+        *,
+        must_cover_nano: int | None = None,
+        overdraft_nano: int = 0,
+        caps: Sequence[CapWindow] = (),
+    ) -> None:
         self.reserved += 1
 
-    def settle(self, record: UsageRecord, hold: Hold) -> bool:
+    def extend(
+        self, account_id: str, hold: Hold, new_nano: int, overdraft_nano: int, caps: Sequence[CapWindow] = ()
+    ) -> Hold:
+        return hold if new_nano <= hold.nano else dataclasses.replace(hold, nano=new_nano)
+
+    def settle(self, record: UsageRecord, hold: Hold | None) -> bool:
         self.settled += 1
         return True
 
@@ -48,8 +82,8 @@ def in_memory_store(settings: Settings) -> Store:
     store = build_store(settings)
     return dataclasses.replace(
         store,
-        api_keys=RecordsReadOnce(store.api_keys),
-        accounts=RecordsReadOnce(store.accounts),
+        api_keys=KeysReadOnce(store.client, settings.api_keys_table),
+        accounts=AccountsReadOnce(store.client, settings.accounts_table),
         ledger=NoLedger(),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -50,8 +51,8 @@ def bench_dynamodb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[S
         stack.stop()
 
 
-def _charge_and_record(account_id: str, sk: str, condition: str | None = None) -> list[dict]:
-    rollup: dict = {
+def _charge_and_record(account_id: str, sk: str, condition: str | None = None) -> list[dict[str, Any]]:
+    rollup: dict[str, Any] = {
         "TableName": "codegateway-usage",
         "Key": {"account_id": {"S": account_id}, "sk": {"S": "DAY#2026-11-25"}},
         "UpdateExpression": "ADD requests :one",

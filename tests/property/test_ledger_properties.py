@@ -25,6 +25,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -72,7 +73,7 @@ class Run:
             account = create_account(store, stack_settings, f"prop-{secrets.token_hex(6)}@example.com")
             start = account.balance_nano
             self.models.append(Model(account.account_id, start, start, start))
-        self.last: tuple | None = None
+        self.last: tuple[Any, ...] | None = None
 
     # Each step: call the ledger, apply the same movement to the model, remember how to repeat it.
     def step(self, op: str, index: int, pick: int, amount: int, flag: bool) -> None:

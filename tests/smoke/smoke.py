@@ -44,7 +44,8 @@ def _headers(key: str) -> dict[str, str]:
 
 
 def _sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
-    event, data = "", []
+    event = ""
+    data: list[str] = []
     for line in lines:
         if not line:
             if event or data:

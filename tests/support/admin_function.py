@@ -29,7 +29,8 @@ class AdminResponse:
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / f"{name}.json").read_text())
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return event
 
 
 def _load_handler_module() -> ModuleType:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -40,9 +41,9 @@ def usd(nano: int) -> str:
     return f"${nano / 1e9:.4f}"
 
 
-def sse_events(body: bytes) -> list[tuple[str, dict]]:
+def sse_events(body: bytes) -> list[tuple[str, dict[str, Any]]]:
     """(event name, data) of every event in an SSE body."""
-    events: list[tuple[str, dict]] = []
+    events: list[tuple[str, dict[str, Any]]] = []
     for block in body.replace(b"\r\n", b"\n").split(b"\n\n"):
         name, data = "", b""
         for line in block.split(b"\n"):

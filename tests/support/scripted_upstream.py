@@ -25,7 +25,7 @@ class Script:
 
 
 def message_start(usage: dict[str, Any], model: str = "claude-opus-4-8") -> bytes:
-    message = {
+    message: dict[str, Any] = {
         "id": "msg_scripted",
         "type": "message",
         "role": "assistant",

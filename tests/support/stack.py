@@ -36,10 +36,12 @@ class RunningStack:
     admin_url: str | None
     output: list[str] = field(default_factory=list)
 
-    def emulator_requests(self, scenario: str | None = None) -> list[dict]:
+    def emulator_requests(self, scenario: str | None = None) -> list[dict[str, Any]]:
         assert self.emulator_url
         params = {"scenario": scenario} if scenario else {}
-        return httpx.get(f"{self.emulator_url}/_emulator/requests", params=params).json()["data"]
+        response = httpx.get(f"{self.emulator_url}/_emulator/requests", params=params)
+        requests: list[dict[str, Any]] = response.json()["data"]
+        return requests
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -22,7 +22,7 @@ _BATCH = 25  # BatchWriteItem's limit
 def fresh_tables(dynamodb_endpoint: str, **overrides: Any) -> Iterator[tuple[Settings, Store]]:
     """Settings and a Store on new, uniquely named tables (dropped afterwards) on the given DynamoDB."""
     prefix = f"tiers-{secrets.token_hex(4)}"
-    names = {setting: f"{prefix}-{setting}" for setting in TABLE_SETTINGS.values()}
+    names: dict[str, Any] = {setting: f"{prefix}-{setting}" for setting in TABLE_SETTINGS.values()}
     settings = Settings(dynamodb_endpoint=dynamodb_endpoint, **names, **overrides)
     store = build_store(settings)
     create_tables(store.client, find_template(), settings)

@@ -24,7 +24,7 @@ class Clock:
         return self.now
 
 
-def _payload(*user_turns: str, system_ttl: str | None = None, cache_last: bool = False, **extra: Any) -> dict:
+def _payload(*user_turns: str, system_ttl: str | None = None, cache_last: bool = False, **extra: Any) -> dict[str, Any]:
     control: dict[str, Any] = {"type": "ephemeral"} if system_ttl is None else {"type": "ephemeral", "ttl": system_ttl}
     messages: list[dict[str, Any]] = []
     for number, text in enumerate(user_turns):
@@ -113,7 +113,7 @@ def test_the_next_turn_reads_the_previous_turns_prefix_and_writes_only_the_new_p
     ],
     ids=["tool-added-before-system", "other-model", "other-key"],
 )
-def test_a_different_prefix_model_or_key_does_not_read_the_cache(change: dict, scope: str) -> None:
+def test_a_different_prefix_model_or_key_does_not_read_the_cache(change: dict[str, Any], scope: str) -> None:
     cache = PromptCache(Clock())
     cache.use(_payload("hi"), SCOPE)
     other = cache.use(_payload("hi", **change), scope)

@@ -6,6 +6,7 @@ per token) at 1.5x."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import pytest
@@ -117,11 +118,11 @@ def test_a_later_turn_that_changed_an_earlier_message_is_not_held_as_cache_reads
     marker = {"type": "ephemeral"}
 
     def turn(*texts: str, marked: int) -> PromptShape:
-        messages = [
+        messages: list[dict[str, Any]] = [
             {"role": "user" if i % 2 == 0 else "assistant", "content": [{"type": "text", "text": text}]}
             for i, text in enumerate(texts)
         ]
-        messages[marked]["content"][0]["cache_control"] = marker  # type: ignore[index]
+        messages[marked]["content"][0]["cache_control"] = marker
         body = orjson.dumps({"model": "claude-opus-4-8", "max_tokens": 10, "stream": True, "messages": messages})
         shape = parse_message_request(body, CATALOG).shape
         assert shape is not None

@@ -4,6 +4,7 @@ message_delta) are billed, at the 5-minute rate. UsageCapture fed the raw SSE by
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -14,7 +15,7 @@ from codegateway.proxy.metering import UsageCapture
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def _sse(name: str, data: dict) -> bytes:
+def _sse(name: str, data: dict[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 

@@ -5,22 +5,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.types import Message
 
 from codegateway.domain.sse import SseParser
 from codegateway.proxy.metering import UsageCapture
 from codegateway.proxy.relay import CLIENT_DISCONNECTED, COMPLETED, TIMEOUT, UPSTREAM_RESET, RelayOutcome, relay
+from codegateway.proxy.upstream import UpstreamResponse
 
 START = b'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":7}}}\n\n'
 STOP = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
 
 
-class ScriptedUpstream:
-    """Yields bytes, pausing where the script says `float` seconds, failing where it says Exception."""
-
-    status = 200
-    headers: list[tuple[bytes, bytes]] = []
+class ScriptedUpstream(UpstreamResponse):
+    """Yields bytes, pausing where the script says `float` seconds, failing where it says Exception
+    (the upstream's interface without an httpx response: UpstreamResponse.__init__ is not called)."""
 
     def __init__(self, script: list[object]) -> None:
+        self.status = 200
+        self.headers = []
         self.script = script
         self.closed = False
 
@@ -48,18 +52,18 @@ def _run(
     disconnect_after: float | None = None,
     send_delay: float = 0.0,
     capture: UsageCapture | None = None,
-):
+) -> tuple[RelayOutcome, bytes]:
     sent: list[bytes] = []
     settled: list[RelayOutcome] = []
     upstream = ScriptedUpstream(script)
 
-    async def send(message: dict) -> None:
+    async def send(message: Message) -> None:
         if send_delay:
             await asyncio.sleep(send_delay)
         if message["type"] == "http.response.body":
             sent.append(message["body"])
 
-    async def receive() -> dict:
+    async def receive() -> dict[str, Any]:
         if disconnect_after is None:
             await asyncio.Event().wait()
         await asyncio.sleep(disconnect_after)  # type: ignore[arg-type]
@@ -74,7 +78,7 @@ def _run(
             send,
             receive,
             upstream,
-            capture or UsageCapture(streaming=True),  # type: ignore[arg-type]
+            capture or UsageCapture(streaming=True),
             response_headers=[],
             started=started,
             deadline=started + total,

@@ -10,6 +10,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from codegateway.errors import StoreThrottled, StoreUnavailable
@@ -119,7 +120,7 @@ def test_a_real_refusal_is_not_retried_and_reaches_the_caller_unchanged(
 
 def test_a_key_store_that_keeps_throttling_answers_503_overloaded_with_retry_after() -> None:
     client = _client()
-    settings = Settings(upstream_api_key="sk-ant-test")  # type: ignore[call-arg]
+    settings = Settings(upstream_api_key=SecretStr("sk-ant-test"))
     with Stubber(client) as stubber:
         for _ in range(5):  # the default ThrottleRetry: five attempts, ~0.75 s of backoff at most
             _throttle(stubber, "ThrottlingException")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,12 +11,12 @@ from codegateway.edge.telemetry import Telemetry
 from codegateway.settings import Settings
 
 
-def _blobs(capsys: pytest.CaptureFixture[str], fields: dict) -> list[dict]:
-    Telemetry(Settings(emit_metrics=True)).emit_metrics(fields)  # type: ignore[call-arg]
+def _blobs(capsys: pytest.CaptureFixture[str], fields: dict[str, Any]) -> list[dict[str, Any]]:
+    Telemetry(Settings(emit_metrics=True)).emit_metrics(fields)
     return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
 
 
-def _metric_names(blob: dict) -> set[str]:
+def _metric_names(blob: dict[str, Any]) -> set[str]:
     return {metric["Name"] for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
 
 
@@ -56,7 +57,7 @@ def test_upstream_errors_are_counted_and_split_by_type(capsys: pytest.CaptureFix
 def test_an_unknown_model_is_warned_about_once_per_id_and_counted_every_time(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    telemetry = Telemetry(Settings(emit_metrics=True))  # type: ignore[call-arg]
+    telemetry = Telemetry(Settings(emit_metrics=True))
     fields = {"status": 200, "model": "claude-opus-6", "priced_as": "claude-opus-5-5", "unknown_model": True}
     for _ in range(3):
         telemetry.request_finished(dict(fields))

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -75,7 +76,7 @@ NOW = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
         ({"scheduled_time": "<aws.scheduler.scheduled-time>"}, date(2026, 11, 25)),
     ],
 )
-def test_the_run_is_for_the_scheduled_utc_day_else_today(event: dict, day: date) -> None:
+def test_the_run_is_for_the_scheduled_utc_day_else_today(event: dict[str, Any], day: date) -> None:
     assert _load_handler().scheduled_day(event, NOW) == day
 
 

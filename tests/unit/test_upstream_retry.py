@@ -12,7 +12,7 @@ from codegateway.errors import UpstreamConnectFailed, UpstreamTimeout
 from codegateway.proxy.upstream import Upstream
 from codegateway.settings import Settings
 
-SETTINGS = Settings(upstream_url="http://upstream.test", first_byte_timeout_s=0.2)  # type: ignore[call-arg]
+SETTINGS = Settings(upstream_url="http://upstream.test", first_byte_timeout_s=0.2)
 
 
 def _open(script: list[object], settings: Settings = SETTINGS) -> tuple[int | Exception, int, list[float]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import orjson
 
 from codegateway.dev.emulator_script import Knobs, compose_answer, message_json, stream_events
@@ -117,7 +119,7 @@ def test_the_emulator_echoes_a_requested_speed_like_the_api() -> None:
     assert answer.usage["speed"] == "fast"
 
 
-def _sse(name: str, data: dict[str, object]) -> bytes:
+def _sse(name: str, data: Mapping[str, object]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
-from codegateway.accounts.keys import find_key, issue_key, list_keys, revoke, rotate_key
+from codegateway.accounts.keys import issue_key, list_keys, revoke, rotate_key
+from codegateway.accounts.lookups import find_key
 from codegateway.accounts.views import key_view, listing, new_key_view, rotation_view
 from codegateway.admin_api.context import AdminSettings, AdminStore
 

@@ -28,7 +28,8 @@ def _deadline(request: Request) -> float | None:
     context = request.scope.get("aws.context")
     if context is None or not hasattr(context, "get_remaining_time_in_millis"):
         return None
-    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 - _FINISH_MARGIN_S
+    remaining_ms: int = context.get_remaining_time_in_millis()
+    return time.monotonic() + remaining_ms / 1000 - _FINISH_MARGIN_S
 
 
 @router.post("/v1/tiers/recompute")

@@ -80,7 +80,7 @@ def transact_write_items_backing_up_items(self: Any, transact_items: list[dict[s
 
 
 def patch_moto() -> None:
-    models.copy = types.SimpleNamespace(deepcopy=_deepcopy_except_tables)  # type: ignore[assignment]
+    models.copy = types.SimpleNamespace(deepcopy=_deepcopy_except_tables)  # type: ignore[attr-defined,assignment]
     models.DynamoDBBackend.transact_write_items = transact_write_items_backing_up_items  # type: ignore[method-assign]
 
 

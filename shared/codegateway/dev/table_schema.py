@@ -37,7 +37,8 @@ _CloudFormationLoader.add_multi_constructor("!", _any_tag)
 
 def load_template(path: Path) -> dict[str, Any]:
     with path.open() as handle:
-        return yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506 (a SafeLoader subclass)
+        template: dict[str, Any] = yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506 (a SafeLoader subclass)
+        return template
 
 
 def table_definitions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

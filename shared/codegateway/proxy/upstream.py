@@ -75,11 +75,13 @@ class UpstreamResponse:
 
     @property
     def upstream_request_id(self) -> str | None:
-        return self._response.headers.get("request-id")
+        request_id: str | None = self._response.headers.get("request-id")
+        return request_id
 
     @property
     def content_type(self) -> str:
-        return self._response.headers.get("content-type", "")
+        content_type: str = self._response.headers.get("content-type", "")
+        return content_type
 
     def chunks(self) -> AsyncIterator[bytes]:
         # Raw bytes, exactly as they arrive from the socket: no decoding, no re-chunking.

@@ -23,7 +23,9 @@ def _key(account_id: str, counter_id: str) -> Item:
     return {"account_id": s(account_id), "sk": s(counter_id)}
 
 
-def take_on_reserve(usage_table: str, account_id: str, window: CapWindow, hold_nano: int, overdraft_nano: int) -> dict:
+def take_on_reserve(
+    usage_table: str, account_id: str, window: CapWindow, hold_nano: int, overdraft_nano: int
+) -> dict[str, Any]:
     """Count a new hold on a cap: allowed while the period's spend is under the cap and the hold
     keeps it within the cap plus the overdraft limit."""
     return {
@@ -43,7 +45,9 @@ def take_on_reserve(usage_table: str, account_id: str, window: CapWindow, hold_n
     }
 
 
-def take_on_growth(usage_table: str, account_id: str, window: CapWindow, delta_nano: int, overdraft_nano: int) -> dict:
+def take_on_growth(
+    usage_table: str, account_id: str, window: CapWindow, delta_nano: int, overdraft_nano: int
+) -> dict[str, Any]:
     return {
         "Update": {
             "TableName": usage_table,
@@ -58,7 +62,7 @@ def take_on_growth(usage_table: str, account_id: str, window: CapWindow, delta_n
     }
 
 
-def adjust(usage_table: str, account_id: str, counter_id: str, delta_nano: int) -> dict:
+def adjust(usage_table: str, account_id: str, counter_id: str, delta_nano: int) -> dict[str, Any]:
     """Settlement (delta = charge - hold) and release (delta = -hold): unconditional, because the
     hold they replace was counted."""
     return {

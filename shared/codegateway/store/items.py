@@ -26,7 +26,8 @@ def get_n(item: Item, name: str, default: int | None = None) -> int | None:
 
 
 def req_s(item: Item, name: str) -> str:
-    return item[name]["S"]
+    value: str = item[name]["S"]
+    return value
 
 
 def req_n(item: Item, name: str) -> int:

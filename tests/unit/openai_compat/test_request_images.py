@@ -22,7 +22,8 @@ def _image_source(image_url: object) -> dict[str, Any]:
     text, image = request["messages"][0]["content"]
     assert text == {"type": "text", "text": "What is this?"}
     assert image["type"] == "image"
-    return image["source"]
+    source: dict[str, Any] = image["source"]
+    return source
 
 
 def _part(url: str, detail: str = "auto") -> dict[str, Any]:

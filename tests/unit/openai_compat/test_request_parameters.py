@@ -29,7 +29,8 @@ def _extra_fields(openai_fields: dict[str, Any], **options: Any) -> dict[str, An
 
 
 def _max_tokens(openai_fields: dict[str, Any]) -> int:
-    return to_anthropic_request({"model": "m", "messages": MESSAGES, **openai_fields})["max_tokens"]
+    max_tokens: int = to_anthropic_request({"model": "m", "messages": MESSAGES, **openai_fields})["max_tokens"]
+    return max_tokens
 
 
 @pytest.mark.parametrize(

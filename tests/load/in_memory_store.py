@@ -9,6 +9,7 @@ the DynamoDB calls cost; what is left is the framework, the upstream client and 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from codegateway.domain.records import Account, ApiKeyRecord, Hold, UsageRecord
@@ -32,14 +33,25 @@ class RecordsReadOnce:
 
 
 class NoLedger:
+    """The ledger's request-path calls (store/ledger.py's signatures), each answered without a write."""
+
     def __init__(self) -> None:
         self.reserved = 0
         self.settled = 0
 
-    def reserve(self, account_id: str, hold: Hold) -> None:
+    def reserve(self, account_id: str, hold: Hold, **limits: Any) -> None:
         self.reserved += 1
 
-    def settle(self, record: UsageRecord, hold: Hold) -> bool:
+    def extend(self, account_id: str, hold: Hold, new_nano: int, overdraft_nano: int, caps: Any = ()) -> Hold:
+        return dataclasses.replace(hold, nano=max(hold.nano, new_nano))
+
+    def cap_use(self, account_id: str, counter_ids: Sequence[str]) -> dict[str, int]:
+        return dict.fromkeys(counter_ids, 0)
+
+    def release_hold(self, account_id: str, hold: Hold) -> bool:
+        return True
+
+    def settle(self, record: UsageRecord, hold: Hold | None) -> bool:
         self.settled += 1
         return True
 

@@ -77,7 +77,7 @@ sam-check: install-app install-sam  ## Lint the SAM template (cfn-lint) and buil
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --region us-east-1
 	PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build
 
-bench: install-app  ## Load bench: gateway overhead, 100 streams x BENCH_SECONDS (300), cold start; BENCH_ARGS=...
+bench: install-app  ## Load bench (tiny + agent workloads, 100 streams x BENCH_SECONDS per store, cold start) -> JSON + docs/performance.md
 	$(BIN)/python -m tests.load.bench $(BENCH_ARGS)
 
 bench-compare: install-app $(LITELLM_VENV)/.installed  ## The bench plus the same overhead run against LiteLLM's proxy

@@ -1,10 +1,12 @@
-"""python -m tests.load.bench [--seconds N] [--requests N] [--out PATH] [--compare-litellm]
+"""python -m tests.load.bench [--seconds N] [--requests N] [--out PATH] [--docs PATH | --no-docs] [--compare-litellm]
 
 Starts its own DynamoDB (moto), emulator and proxy on free loopback ports, provisions accounts and
-keys, then measures: (1) what the gateway adds to a streamed request, (2) 100 concurrent streams,
-(3) cold start, (4) CPU per request, (5) optionally the same overhead run against LiteLLM's proxy.
-Prints one table and writes JSON (default tests/load/results/latest.json). BENCH_SECONDS overrides
---seconds (the length of part 2).
+keys, then measures: (1) what the gateway adds to a streamed request, for each workload (workloads.py:
+tiny, and a Claude Code-shaped agent turn), on DynamoDB and on the in-memory store, (2) 100 concurrent
+streams, on DynamoDB and on the in-memory store, (3) cold start, (4) CPU per request, (5) optionally the
+same overhead runs against LiteLLM's proxy. Prints one table, writes JSON (default
+tests/load/results/latest.json) and regenerates docs/performance.md's figures from it
+(performance_doc.py). BENCH_SECONDS overrides --seconds (the length of each part-2 run).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from statistics import median
 from typing import Any
 
 from codegateway.store import build_store
-from tests.load import summary
+from tests.load import performance_doc, summary
 from tests.load.accounts import count_usage_rows, create_bench_tables, funded_account
+from tests.load.added_time import share_of, workload_figures
 from tests.load.cold_start import measure_cold_start
 from tests.load.concurrency import CLIENTS, STREAM_KNOBS, ConcurrencyRun, run_concurrent_streams
 from tests.load.cpu import CpuMeter, RssSampler
@@ -32,8 +35,10 @@ from tests.load.overhead import first_requests_of_new_keys
 from tests.load.processes import REPO, BenchStack
 from tests.load.report import load_average, machine, ms_percentiles, write_json
 from tests.load.streams import Target
+from tests.load.workloads import Workload, all_workloads
 
 RESULTS_DIR = REPO / "tests" / "load" / "results"
+DOCS = REPO / "docs" / "performance.md"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -43,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fresh-keys", type=int, default=20, help="new keys for the key-cache-miss run")
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent streaming clients")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json", help="where to write the JSON")
+    parser.add_argument("--docs", type=Path, default=DOCS, help="the Markdown file whose figures to regenerate")
+    parser.add_argument("--no-docs", action="store_true", help="leave docs/performance.md alone")
     parser.add_argument("--compare-litellm", action="store_true", help="also time LiteLLM's proxy (.venv-litellm)")
     parser.add_argument(
         "--stock-moto",
@@ -79,7 +86,7 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-def measure_overhead(stack: BenchStack, targets: list[Target], requests: int) -> dict[str, Any]:
+def measure_overhead(stack: BenchStack, targets: list[Target], requests: int, workload: Workload) -> dict[str, Any]:
     proxies = {name: pid for name, pid in stack.pids.items() if name in {t.name for t in targets}}
     cpu = CpuMeter(proxies)
     dynamodb_before: dict[str, Any] = {}
@@ -88,37 +95,42 @@ def measure_overhead(stack: BenchStack, targets: list[Target], requests: int) ->
         dynamodb_before.update(stack.dynamodb_stats() or {})
         cpu.start()
 
-    sides = run_async(alternate_targets(targets, requests, when_warm=start_meters))
+    stack.set_emulator_defaults(workload.emulator_defaults)
+    try:
+        sides = run_async(alternate_targets(targets, requests, workload, when_warm=start_meters))
+    finally:
+        stack.set_emulator_defaults({})
     cpu_s = cpu.stop()
     dynamodb_after = stack.dynamodb_stats()
     results: dict[str, Any] = {
-        name: {
-            "ttfb_ms": ms_percentiles(side.ttfb_s),
-            "message_stop_ms": ms_percentiles(side.message_stop_s),
-            "ttlb_ms": ms_percentiles(side.ttlb_s),
-        }
-        for name, side in sides.items()
+        "description": workload.description,
+        "body_bytes": len(workload.body),
+        "upstream_first_byte_delay_ms": workload.first_byte_delay_ms,
+        **workload_figures(sides),
     }
-    for name, used_s in cpu_s.items():
-        results[name]["cpu_ms_per_request"] = _ms(used_s / requests)
+    results["cpu_ms_per_request"] = {name: _ms(used_s / requests) for name, used_s in cpu_s.items()}
+    results["gateway_over_litellm_added_ttfb_p50"] = share_of(results["added"], "proxy", "litellm")
     if dynamodb_before and dynamodb_after:
         # The proxy is the only caller once warm (the in-memory one read its records during warm-up).
         calls = dynamodb_after["requests"] - dynamodb_before["requests"]
-        results["proxy"]["dynamodb_calls_per_request"] = round(calls / requests, 2)
+        results["dynamodb_calls_per_proxy_request"] = round(calls / requests, 2)
     return results
 
 
-def measure_concurrency(stack: BenchStack, target: Target, account_id: str, args: argparse.Namespace) -> dict[str, Any]:
-    proxy_pid = stack.pids["proxy"]
-    roles = {name: pid for name, pid in stack.pids.items() if name in ("proxy", "dynamodb", "emulator")}
+def measure_concurrency(
+    stack: BenchStack, role: str, target: Target, account_id: str | None, args: argparse.Namespace
+) -> dict[str, Any]:
+    """`args.clients` streams against the proxy started as `role`; usage rows are counted when the
+    proxy writes them (`account_id`; the in-memory store writes none)."""
+    proxy_pid = stack.pids[role]
+    roles = {name: pid for name, pid in stack.pids.items() if name in (role, "dynamodb", "emulator")}
     cpu = CpuMeter({**roles, "bench client": os.getpid()})
     dynamodb_before = stack.dynamodb_stats()
     cpu.start()
     run, rss_samples_mib = run_async(_streams_sampling_rss(target, args, proxy_pid))
     cpu_s = cpu.stop()
     dynamodb_after = stack.dynamodb_stats()
-    usage_rows = count_usage_rows(stack.settings(), account_id)
-    return {
+    results: dict[str, Any] = {
         "clients": run.clients,
         "seconds": round(run.seconds, 1),
         "completed": run.completed,
@@ -127,13 +139,18 @@ def measure_concurrency(stack: BenchStack, target: Target, account_id: str, args
         "ttfb_ms": ms_percentiles(run.ttfb_s),
         "ttlb_ms": ms_percentiles(run.ttlb_s),
         "requests_per_s": round(run.requests_per_s, 1),
-        "usage_rows": usage_rows,
-        "usage_rows_match_completed": usage_rows == run.completed,
-        "proxy_cpu_ms_per_request": _ms(cpu_s["proxy"] / max(1, run.completed)),
-        "cpu_cores_busy": {name: round(used_s / run.seconds, 2) for name, used_s in cpu_s.items()},
+        "proxy_cpu_ms_per_request": _ms(cpu_s[role] / max(1, run.completed)),
+        "cpu_cores_busy": {
+            ("proxy" if name == role else name): round(used_s / run.seconds, 2) for name, used_s in cpu_s.items()
+        },
         "proxy_rss_mib_every_10s": rss_samples_mib,
         "dynamodb_lock": _lock_use(dynamodb_before, dynamodb_after, run),
     }
+    if account_id is not None:
+        usage_rows = count_usage_rows(stack.settings(), account_id)
+        results["usage_rows"] = usage_rows
+        results["usage_rows_match_completed"] = usage_rows == run.completed
+    return results
 
 
 async def _streams_sampling_rss(
@@ -160,7 +177,7 @@ def _lock_use(before: dict[str, Any] | None, after: dict[str, Any] | None, run: 
         "calls_per_request_by_operation": {
             name: round(count / max(1, run.completed), 2) for name, count in operations.items() if count
         },
-        "ms_per_call": round(busy_s / max(1, calls) * 1000, 2),
+        "ms_per_call": round(busy_s / calls * 1000, 2) if calls else None,
         "busy_share": round(busy_s / run.seconds, 2),
     }
 
@@ -180,6 +197,7 @@ def measure_cold_starts(stack: BenchStack) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": _command(args),
         "machine": machine(),
         "load_average_at_start": load_average(),
         "config": {
@@ -188,7 +206,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "concurrency_clients": args.clients,
             "concurrency_seconds": args.seconds,
             "concurrency_stream_knobs": STREAM_KNOBS,
-            "overhead_stream_knobs": "emulator defaults (3 text deltas, no delays)",
+            "overhead_stream_knobs": "emulator defaults (3 text deltas) plus each workload's emulator_defaults",
             "dynamodb": "codegateway.dev.dynamodb_server --stock (moto's whole-table transaction backups)"
             if args.stock_moto
             else "codegateway.dev.dynamodb_server (moto, item-level transaction backups)",
@@ -222,8 +240,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             targets.append(litellm.target)
             results["litellm"] = {"version": litellm.version, "start_to_ready_s": round(litellm.start_to_ready_s, 2)}
 
-        step(f"overhead: {args.requests} streamed requests per side, alternating {[t.name for t in targets]}")
-        results["overhead"] = measure_overhead(stack, targets, args.requests)
+        results["overhead"] = {}
+        for workload in all_workloads():
+            step(
+                f"overhead, {workload.name} workload ({len(workload.body):,} bytes): {args.requests} streamed "
+                f"requests per side, alternating {[t.name for t in targets]}"
+            )
+            results["overhead"][workload.name] = measure_overhead(stack, targets, args.requests, workload)
 
         step(f"key cache miss: the first request of {args.fresh_keys} new keys")
         cold_keys = run_async(first_requests_of_new_keys(direct, gateway, overhead_account.keys[1:]))
@@ -231,9 +254,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             name: {"ttfb_ms": ms_percentiles(side.ttfb_s, (50, 95))} for name, side in cold_keys.items()
         }
 
-        step(f"concurrency: {args.clients} streaming clients for {args.seconds:.0f} s")
+        results["concurrency"] = {}
+        step(f"concurrency on DynamoDB: {args.clients} streaming clients for {args.seconds:.0f} s")
         concurrency_target = Target("proxy", gateway.messages_url, {"x-api-key": concurrency_account.keys[0]})
-        results["concurrency"] = measure_concurrency(stack, concurrency_target, concurrency_account.account_id, args)
+        results["concurrency"]["dynamodb"] = measure_concurrency(
+            stack, "proxy", concurrency_target, concurrency_account.account_id, args
+        )
+        step(f"concurrency on the in-memory store: {args.clients} streaming clients for {args.seconds:.0f} s")
+        in_memory_target = Target(
+            "proxy-in-memory", in_memory_url + "/v1/messages", {"x-api-key": concurrency_account.keys[0]}
+        )
+        results["concurrency"]["in_memory"] = measure_concurrency(
+            stack, "proxy-in-memory", in_memory_target, None, args
+        )
 
         step("cold start: 5 fresh proxies (run.sh) to the first /healthz 200, then -X importtime")
         results["cold_start"] = measure_cold_starts(stack)
@@ -252,6 +285,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def _command(args: argparse.Namespace) -> str:
+    seconds = f"BENCH_SECONDS={os.environ['BENCH_SECONDS']} " if os.environ.get("BENCH_SECONDS") else ""
+    return seconds + "python -m tests.load.bench " + " ".join(sys.argv[1:])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -260,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     print(summary.table(results))
     write_json(args.out, results)
     print(f"\nJSON: {args.out}")
+    if not args.no_docs:
+        performance_doc.update(args.docs, results, source=args.out)
+        print(f"Figures: {args.docs}")
     return 0
 
 

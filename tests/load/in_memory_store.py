@@ -73,6 +73,12 @@ class NoLedger(Ledger):
     ) -> Hold:
         return hold if new_nano <= hold.nano else dataclasses.replace(hold, nano=new_nano)
 
+    def cap_use(self, account_id: str, counter_ids: Sequence[str]) -> dict[str, int]:
+        return dict.fromkeys(counter_ids, 0)
+
+    def release_hold(self, account_id: str, hold: Hold) -> bool:
+        return True
+
     def settle(self, record: UsageRecord, hold: Hold | None) -> bool:
         self.settled += 1
         return True

@@ -3,7 +3,8 @@
 Targets take turns request by request (direct, gateway[, LiteLLM], rotating who goes first each round),
 so whatever else the machine is doing hits every side alike. Each target keeps one keep-alive
 connection, and requests are sequential: this measures the per-request path, not queueing.
-The emulator runs with its default knobs (no delays): any added time is the proxy's own.
+Each workload (workloads.py) fixes the body and the emulator's knobs; the same request goes to every side.
+Side i's k-th timing and side j's k-th come from the same round, so they can also be paired.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from tests.load.streams import StreamTiming, Target, timed_stream
+from tests.load.workloads import Workload, tiny
 
 WARMUP_ROUNDS = 20
 
@@ -42,11 +44,14 @@ def _client() -> httpx.AsyncClient:
 async def alternate(
     targets: Sequence[Target],
     rounds: int,
+    workload: Workload | None = None,
     warmup_rounds: int = WARMUP_ROUNDS,
     when_warm: Callable[[], object] = lambda: None,
 ) -> dict[str, SideTimings]:
-    """`rounds` timed requests per target, interleaved, after `warmup_rounds` untimed ones;
-    `when_warm` is called between the two (to start CPU meters on the timed part only)."""
+    """`rounds` timed requests of `workload` (default: tiny) per target, interleaved, after
+    `warmup_rounds` untimed ones; `when_warm` is called between the two (to start CPU meters on the
+    timed part only)."""
+    workload = workload or tiny()
     results = {target.name: SideTimings() for target in targets}
     async with contextlib.AsyncExitStack() as stack:
         clients = {target.name: await stack.enter_async_context(_client()) for target in targets}
@@ -55,7 +60,9 @@ async def alternate(
                 when_warm()
             shift = round_index % len(targets)
             for target in [*targets[shift:], *targets[:shift]]:
-                timing = await timed_stream(clients[target.name], target)
+                timing = await timed_stream(
+                    clients[target.name], target, workload.headers, body=workload.body, query=workload.query
+                )
                 if round_index >= warmup_rounds:
                     results[target.name].add(timing)
     return results

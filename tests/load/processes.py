@@ -126,6 +126,15 @@ class BenchStack:
         wait_until_ready(url + "/healthz", process)
         return url, process
 
+    def set_emulator_defaults(self, knobs: dict[str, str]) -> None:
+        """Knobs the emulator applies to every later request (PUT /_emulator/defaults; {} resets them)."""
+        assert self.upstream is not None
+        request = urllib.request.Request(
+            self.upstream.url + "/_emulator/defaults", data=json.dumps(knobs).encode(), method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            answer.read()
+
     def dynamodb_stats(self) -> dict[str, Any] | None:
         """Requests served and seconds the lock was held (codegateway.dev.dynamodb_server's /_stats)."""
         try:

@@ -53,16 +53,21 @@ class StreamFailed(Exception):
 
 
 async def timed_stream(
-    client: httpx.AsyncClient, target: Target, extra_headers: dict[str, str] | None = None
+    client: httpx.AsyncClient,
+    target: Target,
+    extra_headers: dict[str, str] | None = None,
+    body: bytes = MESSAGE_BODY,
+    query: str = "",
 ) -> StreamTiming:
     """POST a streamed message; raises StreamFailed unless it is a 200 whose stream ends in message_stop."""
     headers = target.request_headers(extra_headers)
+    url = target.messages_url + query
     started = time.perf_counter()
     first_byte_at: float | None = None
     message_stop_at: float | None = None
     tail = b""
     size = 0
-    async with client.stream("POST", target.messages_url, content=MESSAGE_BODY, headers=headers) as response:
+    async with client.stream("POST", url, content=body, headers=headers) as response:
         async for chunk in response.aiter_raw():
             if first_byte_at is None and chunk:
                 first_byte_at = time.perf_counter()

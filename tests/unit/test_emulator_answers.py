@@ -93,3 +93,17 @@ def test_thinking_that_uses_the_whole_budget_stops_at_max_tokens() -> None:
     assert answer["stop_reason"] == "max_tokens"
     assert [block["type"] for block in answer["content"]] == ["thinking"]
     assert answer["usage"]["output_tokens"] == 300
+
+
+def test_defaults_set_over_http_apply_to_later_requests_until_reset_and_headers_still_win() -> None:
+    with TestClient(create_emulator(clock=Clock())) as emulator:
+        assert emulator.put("/_emulator/defaults", json={"x-emulator-text": "slow one"}).status_code == 204
+        by_default = emulator.post("/v1/messages", json=BODY).json()
+        by_header = emulator.post("/v1/messages", json=BODY, headers={"x-emulator-text": "mine"}).json()
+        assert emulator.delete("/_emulator/defaults").status_code == 204
+        after_reset = emulator.post("/v1/messages", json=BODY).json()
+        refused = emulator.put("/_emulator/defaults", json={"first-byte-delay-ms": 50})
+    assert by_default["content"][0]["text"] == "slow one"
+    assert by_header["content"][0]["text"] == "mine"
+    assert after_reset["content"][0]["text"] == "Hello from the CodeGateway emulator."
+    assert refused.status_code == 400 and refused.json()["error"]["type"] == "invalid_request_error"

@@ -4,6 +4,9 @@ Streams and plain bodies with every event type in order, usage with cache classe
 prompt cache model (prompt_cache: `cache_control` breakpoints write, later requests read within the
 TTL), pings, and fault knobs (see emulator_script). It records what reached it (GET /_emulator/requests), so
 tests can check which key, headers and query the gateway sent and how many attempts it made.
+PUT /_emulator/defaults sets knobs for every later request (a JSON object of `x-emulator-*` names and
+values; DELETE resets them): the load bench uses it to slow the first byte of requests that reach the
+emulator through a proxy that forwards no `x-emulator-*` header (LiteLLM's).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class EmulatedReset(Exception):
 class EmulatorState:
     def __init__(self, api_key: str | None, defaults: Knobs, clock: Callable[[], float] = time.monotonic) -> None:
         self.api_key = api_key
+        self.initial_defaults = defaults
         self.defaults = defaults
         self.prompt_cache = PromptCache(clock)
         self.requests: deque[dict[str, Any]] = deque(maxlen=5000)
@@ -166,6 +170,23 @@ async def forget_requests(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def set_defaults(request: Request) -> Response:
+    state: EmulatorState = request.app.state.emulator
+    try:
+        knobs = orjson.loads(await request.body())
+        if not isinstance(knobs, dict) or not all(name.startswith("x-emulator-") for name in knobs):
+            raise ValueError("expected an object of x-emulator-* names")
+        state.defaults = Knobs.from_headers({name: str(value) for name, value in knobs.items()})
+    except (orjson.JSONDecodeError, ValueError) as problem:
+        return _error(400, f"defaults: {problem}")
+    return Response(status_code=204)
+
+
+async def reset_defaults(request: Request) -> Response:
+    request.app.state.emulator.defaults = request.app.state.emulator.initial_defaults
+    return Response(status_code=204)
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "emulator": True})
 
@@ -181,6 +202,8 @@ def create_emulator(
             Route("/v1/models", models, methods=["GET"]),
             Route("/_emulator/requests", recorded_requests, methods=["GET"]),
             Route("/_emulator/requests", forget_requests, methods=["DELETE"]),
+            Route("/_emulator/defaults", set_defaults, methods=["PUT"]),
+            Route("/_emulator/defaults", reset_defaults, methods=["DELETE"]),
         ]
     )
     app.state.emulator = EmulatorState(api_key, defaults or Knobs(), clock)

@@ -18,7 +18,8 @@ FULL_CONCURRENCY_S = 300
 
 
 def added_ttfb(results: dict[str, Any], workload: str, proxy: str) -> dict[str, float]:
-    return results["overhead"][workload]["added"][proxy]["ttfb_ms"]
+    added: dict[str, float] = results["overhead"][workload]["added"][proxy]["ttfb_ms"]
+    return added
 
 
 def _target(name: str, measured: str, met: bool, note: str = "") -> dict[str, Any]:

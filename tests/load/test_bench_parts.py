@@ -186,7 +186,7 @@ def _balance(store: Store, account_id: str) -> int:
     return account.balance_nano
 
 
-def _bench_results() -> dict:
+def _bench_results() -> dict[str, Any]:
     """A bench run's JSON as bench.py assembles it, from made-up timings."""
     overhead = {}
     for name, direct_ms, delay_ms in (("tiny", 2.0, 0), ("agent", 52.0, 50)):

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     record_refresh_after_s: float = Field(default=0.4, ge=0.0, le=1.0)
     record_max_age_s: float = Field(default=0.9, ge=0.0, le=1.0)
 
+    # Send a request upstream while admission answers, when the caller's cached records show headroom
+    # (proxy/speculation.py); off: admission always answers first.
+    speculative_admission: bool = True
+
     # Requests per minute for keys and accounts that set no cap of their own (0: unlimited).
     default_rpm_limit: int = Field(default=120, ge=0)
     # GET /v1/diagnostics/stream (free, for `cgw doctor`): streams a key may open per minute.

@@ -77,14 +77,13 @@ class Admission:
         counted, reserved = await asyncio.gather(
             self._rate_limiter.take(exchange.caller), self.reserve(exchange, planned), return_exceptions=True
         )
-        if not isinstance(counted, BaseException):
-            self.speculation.saw_window(exchange.caller.key.key_id, counted)
         if isinstance(counted, BaseException):
             if exchange.hold is not None:
                 # Over the cap after all: give the money back before answering 429.
                 await self._release(exchange.caller.account.account_id, exchange.hold)
                 exchange.hold = None
             raise counted
+        self.speculation.saw_window(exchange.caller.key.key_id, counted)
         if isinstance(reserved, BaseException):
             raise reserved
         if exchange.cap_windows:

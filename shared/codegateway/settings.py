@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         description="Key and account records are never used after this (<= 1: a revoked key dies within it).",
     )
 
+    speculative_admission: bool = Field(
+        default=True,
+        description="Send a request upstream while admission answers, when the caller's cached records show "
+        "headroom (proxy/speculation.py); false: admission always answers first.",
+    )
     default_rpm_limit: int = Field(
         default=120,
         ge=0,

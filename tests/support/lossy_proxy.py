@@ -1,7 +1,8 @@
 """A tiny HTTP/1.1 proxy on loopback in front of DynamoDB that can lose an answer: it forwards the
 request, lets DynamoDB apply it, reads the answer and then closes the client's connection without
 sending it. botocore sees a connection closed before any response and retries the write, which has
-already applied - exactly what a read timeout or a reset connection does in production."""
+already applied - exactly what a read timeout or a reset connection does in production. With `down`
+set it stands for DynamoDB stopped: nothing reaches DynamoDB, every connection closes at once."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ class LossyProxy:
     drops: dict[str, int] = field(default_factory=dict)
     lost: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
+    # DynamoDB "stopped": every connection is refused (closed at once), every request dropped unsent.
+    down: bool = False
     _server: socket.socket | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,6 +86,9 @@ class LossyProxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
+            if self.down:
+                client.close()
+                continue
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _should_lose(self, operation: str) -> bool:
@@ -101,7 +107,7 @@ class LossyProxy:
         try:
             while True:
                 request = _read_message(client, from_client)
-                if request is None:
+                if request is None or self.down:
                     return
                 upstream.sendall(request)
                 response = _read_message(upstream, from_upstream)

@@ -70,3 +70,11 @@ def test_an_unknown_model_is_warned_about_once_per_id_and_counted_every_time(
     ]
     counted = [line for line in lines if "UnknownModelRequests" in line]
     assert len(counted) == 4 and all(line["priced_as"] == "claude-opus-5-5" for line in counted)
+
+
+def test_a_refused_speculative_send_is_counted(capsys: pytest.CaptureFixture[str]) -> None:
+    (blob,) = _blobs(capsys, {"status": 402, "speculative": True, "speculation_refused": True, "billed_nano": 0})
+    assert {"SpeculativeSends", "SpeculativeSendsRefused"} <= _metric_names(blob)
+    assert blob["SpeculativeSendsRefused"] == [1.0]
+    (served,) = _blobs(capsys, {"status": 200, "speculative": True})
+    assert "SpeculativeSendsRefused" not in _metric_names(served)

@@ -49,19 +49,21 @@ class EmulatorState:
         self.requests: deque[dict[str, Any]] = deque(maxlen=5000)
         self.attempts: Counter[str] = Counter()
 
-    def record(self, request: Request, body: bytes) -> None:
-        self.requests.append(
-            {
-                "method": request.method,
-                "path": request.url.path,
-                "query": request.url.query,
-                "headers": dict(request.headers),
-                "body_sha256": hashlib.sha256(body).hexdigest(),
-                "body_bytes": len(body),
-                "scenario": request.headers.get("x-emulator-scenario"),
-                "at": time.time(),
-            }
-        )
+    def record(self, request: Request, body: bytes) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "method": request.method,
+            "path": request.url.path,
+            "query": request.url.query,
+            "headers": dict(request.headers),
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+            "body_bytes": len(body),
+            "scenario": request.headers.get("x-emulator-scenario"),
+            "at": time.time(),
+            # When the client (the gateway) closed the request before its answer began, if it did.
+            "closed_at": None,
+        }
+        self.requests.append(row)
+        return row
 
     def authorised(self, request: Request) -> bool:
         if not self.api_key:
@@ -86,12 +88,13 @@ def _error(status: int, message: str | None = None) -> Response:
 async def _admitted(request: Request, *, count_only: bool) -> tuple[dict[str, Any], Knobs] | Response:
     state: EmulatorState = request.app.state.emulator
     body = await request.body()
-    state.record(request, body)
+    row = state.record(request, body)
     knobs = Knobs.from_headers(dict(request.headers), state.defaults)
     if not state.authorised(request):
         return _error(401, "invalid x-api-key")
-    if knobs.first_byte_delay_s:
-        await asyncio.sleep(knobs.first_byte_delay_s)
+    if knobs.first_byte_delay_s and await _closed_within(request, knobs.first_byte_delay_s):
+        row["closed_at"] = time.time()
+        return Response(status_code=499)  # nobody is left to read it
     if knobs.status and knobs.status >= 400:
         attempt_key = knobs.scenario or "-"
         state.attempts[attempt_key] += 1
@@ -105,6 +108,17 @@ async def _admitted(request: Request, *, count_only: bool) -> tuple[dict[str, An
     if problem:
         return _error(400, problem)
     return payload, knobs
+
+
+async def _closed_within(request: Request, wait_s: float) -> bool:
+    """Wait wait_s; True as soon as the client closed the connection instead."""
+    try:
+        async with asyncio.timeout(wait_s):
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+    except TimeoutError:
+        return False
+    return True
 
 
 async def messages(request: Request) -> Response:

@@ -76,6 +76,11 @@ class Telemetry:
             metrics.add_metric("SpendCapsOver80Percent", MetricUnit.Count, int(fields["spend_caps_over_80_percent"]))
         if fields.get("spend_cap"):
             metrics.add_metric("SpendCapRefusals", MetricUnit.Count, 1)
+        if fields.get("speculative"):
+            metrics.add_metric("SpeculativeSends", MetricUnit.Count, 1)
+        if fields.get("speculation_refused"):
+            # Sent upstream beside admission, then refused: the upstream call the operator pays for.
+            metrics.add_metric("SpeculativeSendsRefused", MetricUnit.Count, 1)
         if fields.get("settlement_failed"):
             metrics.add_metric("SettlementFailures", MetricUnit.Count, 1)
         metrics.flush_metrics()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from codegateway.domain.estimate import estimate_hold
@@ -29,8 +30,17 @@ from codegateway.proxy.exchange import Exchange
 from codegateway.proxy.hold_growth import HoldGrowth
 from codegateway.proxy.prompt_history import PromptHistory
 from codegateway.proxy.rate_limit import RateLimiter
+from codegateway.proxy.speculation import Speculation
 from codegateway.settings import Settings
 from codegateway.store import ReservationRefused, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A request's first hold, and what of it the available balance itself must cover."""
+
+    hold: Hold
+    must_cover_nano: int
 
 
 class Admission:
@@ -47,10 +57,10 @@ class Admission:
         self._rate_limiter = rate_limiter
         self._clock = clock
         self._prompt_history = prompt_history
+        self.speculation = Speculation(rate_limiter, enabled=settings.speculative_admission)
 
-    async def admit(self, exchange: Exchange) -> None:
-        """RateLimited (429), SpendCapReached (429), InsufficientBalance (402) or AccountSuspended
-        (403), else the hold is set."""
+    def plan(self, exchange: Exchange) -> Planned:
+        """The spend caps the request counts on (set on the exchange) and its first hold."""
         caller = exchange.caller
         now = datetime.fromtimestamp(self._clock(), UTC)
         exchange.cap_windows = tuple(
@@ -58,8 +68,14 @@ class Admission:
                 caller.key.key_id, caller.key.spend_caps, caller.account.account_id, caller.account.spend_caps, now
             )
         )
+        return Planned(*self.hold_for(exchange))
+
+    async def admit(self, exchange: Exchange, planned: Planned | None = None) -> None:
+        """RateLimited (429), SpendCapReached (429), InsufficientBalance (402) or AccountSuspended
+        (403), else the hold is set."""
+        planned = planned or self.plan(exchange)
         counted, reserved = await asyncio.gather(
-            self._rate_limiter.take(exchange.caller), self.reserve(exchange), return_exceptions=True
+            self._rate_limiter.take(exchange.caller), self.reserve(exchange, planned), return_exceptions=True
         )
         if isinstance(counted, BaseException):
             if exchange.hold is not None:
@@ -67,6 +83,7 @@ class Admission:
                 await self._release(exchange.caller.account.account_id, exchange.hold)
                 exchange.hold = None
             raise counted
+        self.speculation.saw_window(exchange.caller.key.key_id, counted)
         if isinstance(reserved, BaseException):
             raise reserved
         if exchange.cap_windows:
@@ -81,6 +98,7 @@ class Admission:
         account_id = exchange.caller.account.account_id
         with contextlib.suppress(Exception):
             used = await asyncio.to_thread(self._store.ledger.cap_use, account_id, [w.counter_id for w in windows])
+            self.speculation.saw_cap_use(used)
             exchange.extra_response_headers += [
                 cap_use_header(window, used[window.counter_id]) for window in windows if window.scope == "key"
             ]
@@ -117,8 +135,8 @@ class Admission:
             return None
         return HoldGrowth(self._store, exchange, self.overdraft_nano(exchange), self._clock)
 
-    async def reserve(self, exchange: Exchange) -> None:
-        hold, must_cover_nano = self.hold_for(exchange)
+    async def reserve(self, exchange: Exchange, planned: Planned) -> None:
+        hold, must_cover_nano = planned.hold, planned.must_cover_nano
         try:
             await asyncio.to_thread(
                 self._store.ledger.reserve,
@@ -155,6 +173,7 @@ class Admission:
             used = await asyncio.to_thread(
                 self._store.ledger.cap_use, exchange.caller.account.account_id, [window.counter_id]
             )
+            self.speculation.saw_cap_use(used)
         except StoreUnavailable:
             used = {window.counter_id: window.limit_nano}
         exchange.log_fields["spend_cap"] = f"{window.scope}:{window.period}"

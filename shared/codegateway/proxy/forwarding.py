@@ -25,20 +25,17 @@ async def forward(
     settle: Settle,
     encoder_for: Callable[[UpstreamResponse], ClientEncoder] | None = None,
     budget: Budget | None = None,
+    opening: Awaitable[UpstreamResponse] | None = None,
 ) -> RelayOutcome:
-    message = exchange.message
-    # A plain (non-streamed) answer comes whole, headers last: only the total limit applies to it.
-    plain_message = message is not None and not message.stream and exchange.hold is not None
+    """`opening`: the upstream call already under way (sent beside admission), else it starts here."""
     try:
-        response = await upstream.open(
-            exchange.method,
-            exchange.path,
-            exchange.query,
-            exchange.headers,
-            exchange.body,
-            exchange.deadline,
-            first_byte_timeout_s=exchange.deadline - exchange.started if plain_message else None,
-        )
+        if opening is None:
+            # A plain (non-streamed) answer comes whole, headers last: only the total limit applies.
+            message = exchange.message
+            opening = open_upstream(
+                exchange, upstream, plain=message is not None and not message.stream and exchange.hold is not None
+            )
+        response = await opening
     except BaseException as error:
         exchange.attempts = getattr(error, "attempts", 1)
         await _settle_unstarted(exchange, error, settle)
@@ -69,6 +66,19 @@ async def forward(
         settle=settle_outcome,
         encoder=encoder,
         budget=budget,
+    )
+
+
+async def open_upstream(exchange: Exchange, upstream: Upstream, *, plain: bool) -> UpstreamResponse:
+    """Send the request; `plain`: a metered, non-streamed message (its first byte is its last)."""
+    return await upstream.open(
+        exchange.method,
+        exchange.path,
+        exchange.query,
+        exchange.headers,
+        exchange.body,
+        exchange.deadline,
+        first_byte_timeout_s=exchange.deadline - exchange.started if plain else None,
     )
 
 

@@ -28,6 +28,14 @@ def effective_rpm_limit(caller: Caller, default_rpm_limit: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class Counted:
+    """A key's window (its start, epoch seconds) and how many requests it counted."""
+
+    window_start: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class Headroom:
     """A key's cap and what its current window has used (limit 0: unlimited)."""
 
@@ -42,20 +50,28 @@ class RateLimiter:
         self._default_rpm_limit = default_rpm_limit
         self._clock = clock
 
-    async def take(self, caller: Caller) -> None:
+    async def take(self, caller: Caller) -> Counted | None:
+        """Count the request against the key's cap; what its window has counted (None: no cap)."""
         limit = effective_rpm_limit(caller, self._default_rpm_limit)
         if limit == UNLIMITED:
-            return
+            return None
         now = self._clock()
         window_start, retry_after_s = window_of(now)
-        allowed = await asyncio.to_thread(
-            self._store.rate_limits.take, caller.key.key_id, window_start, limit, window_start + 2 * WINDOW_S
+        count = await asyncio.to_thread(
+            self._store.rate_limits.take_counted, caller.key.key_id, window_start, limit, window_start + 2 * WINDOW_S
         )
-        if not allowed:
-            raise RateLimited(
-                f"This key is limited to {limit} requests per minute; the limit resets in {retry_after_s} s.",
-                retry_after_s=retry_after_s,
-            )
+        if count is not None:
+            return Counted(window_start, count)
+        raise RateLimited(
+            f"This key is limited to {limit} requests per minute; the limit resets in {retry_after_s} s.",
+            retry_after_s=retry_after_s,
+        )
+
+    def limit_of(self, caller: Caller) -> int:
+        return effective_rpm_limit(caller, self._default_rpm_limit)
+
+    def window_now(self) -> int:
+        return window_of(self._clock())[0]
 
     async def headroom(self, caller: Caller) -> Headroom:
         """The key's cap and its current window's count, without counting a request."""

@@ -24,6 +24,8 @@ from codegateway.proxy.relay import CLIENT_DISCONNECTED, RelayOutcome
 from codegateway.store import Store
 
 _SETTLE_ATTEMPTS = 4
+# Sent upstream beside admission, and admission refused: the upstream call was closed, $0 recorded.
+SPECULATION_REFUSED = "speculation_refused"
 logger = logging.getLogger("codegateway.proxy.settlement")
 
 
@@ -51,7 +53,7 @@ def usage_record(
     message = exchange.message
     cost = cost_of(usage, message.model, markup_bp, at=exchange.priced_at, catalog=catalog)
     write_5m, write_1h = usage.cache_writes_by_ttl
-    error_type = outcome.error_detail if outcome.ended == "upstream_failed" else None
+    error_type = outcome.error_detail if outcome.ended in ("upstream_failed", SPECULATION_REFUSED) else None
     if capture is not None and capture.upstream_error_type:
         error_type = capture.upstream_error_type
     elif outcome.ended == "timeout":
@@ -129,18 +131,30 @@ class Settlement:
         )
         if record.error_type:
             fields["error_type"] = record.error_type
+        if await self._write(exchange, record):
+            self._remember_cache(exchange, record)
+
+    async def settle_refused_speculation(self, exchange: Exchange, status: int, error_type: str) -> None:
+        """Admission refused a request already sent upstream (and closed): a $0 record, no hold, no
+        charge, so the refusal shows in the account's usage like any request that reached admission."""
+        outcome = RelayOutcome(ended=SPECULATION_REFUSED, status=status, error_detail=error_type)
+        record = usage_record(exchange, outcome, None, self._catalog())
+        exchange.log_fields.update(ended=SPECULATION_REFUSED, billed_nano=record.billed_nano)
+        await self._write(exchange, record)
+
+    async def _write(self, exchange: Exchange, record: UsageRecord) -> bool:
         for attempt in range(_SETTLE_ATTEMPTS):
             try:
                 await asyncio.to_thread(self._store.ledger.settle, record, exchange.hold)
-                self._remember_cache(exchange, record)
-                return
+                return True
             except Exception:
                 if attempt < _SETTLE_ATTEMPTS - 1:
                     await asyncio.sleep(0.1 * 2**attempt)
         # The hold stays until the sweep releases it: the account is not charged, the request is not
         # lost - this line (metadata only) lets an operator replay it.
-        fields["settlement_failed"] = True
+        exchange.log_fields["settlement_failed"] = True
         logger.error("settlement failed", extra={"usage_record": asdict(record)})
+        return False
 
     def _remember_cache(self, exchange: Exchange, record: UsageRecord) -> None:
         message = exchange.message

@@ -20,20 +20,26 @@ class RateLimitsTable:
 
     def take(self, key_id: str, window_start: int, limit: int, expires_at: int) -> bool:
         """Count one request in the key's window; False (and no count) once `limit` is reached."""
+        return self.take_counted(key_id, window_start, limit, expires_at) is not None
+
+    def take_counted(self, key_id: str, window_start: int, limit: int, expires_at: int) -> int | None:
+        """Like take; the window's count with this request in it, or None (and no count) once `limit`
+        is reached."""
         try:
-            call(
+            answer = call(
                 self._client.update_item,
                 TableName=self._table,
                 Key={"window_id": s(f"{key_id}#{window_start}")},
                 UpdateExpression="ADD request_count :one SET expires_at = :expires",
                 ConditionExpression="attribute_not_exists(request_count) OR request_count < :limit",
                 ExpressionAttributeValues={":one": n(1), ":limit": n(limit), ":expires": n(expires_at)},
+                ReturnValues="UPDATED_NEW",
             )
         except ClientError as error:
             if error_code(error) == "ConditionalCheckFailedException":
-                return False
+                return None
             raise
-        return True
+        return get_n(answer.get("Attributes") or {}, "request_count", 1) or 1
 
     def count(self, key_id: str, window_start: int) -> int:
         """Requests counted so far in the key's window (a read: counts nothing)."""

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from codegateway.edge.caller import authenticated
 from codegateway.edge.error_responses import OPENAI_SURFACE
 from codegateway.errors import InvalidRequest
+from codegateway.proxy.admitting import admit
 from codegateway.proxy.chat_completions import encoder_for, messages_headers, translate_chat_request
 from codegateway.proxy.runtime import Gateway
 from codegateway.web.body import read_limited_body
@@ -40,5 +41,5 @@ async def create_chat_completion(request: Request) -> Response:
         headers=messages_headers(request.scope["headers"]),
         source=OPENAI_SURFACE,
     )
-    await gateway.admission.admit(exchange)
-    return ForwardingResponse(gateway, exchange, functools.partial(encoder_for, chat))
+    opening = await admit(exchange, gateway.admission, gateway.upstream, gateway.settlement)
+    return ForwardingResponse(gateway, exchange, functools.partial(encoder_for, chat), opening)

@@ -1,7 +1,9 @@
-"""POST /v1/messages and /v1/messages/count_tokens: authenticate, validate, admit, forward."""
+"""POST /v1/messages and /v1/messages/count_tokens: authenticate, validate, admit, forward (the
+upstream call may start beside admission: proxy/admitting.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from codegateway.domain.clock import now_iso
 from codegateway.domain.message_request import parse_message_request
 from codegateway.edge.caller import authenticated
+from codegateway.proxy.admitting import admit
 from codegateway.proxy.attribution import AGENT_ID_HEADER, SESSION_ID_HEADER, attribution_id
 from codegateway.proxy.exchange import Caller, Exchange
 from codegateway.proxy.forwarding import forward
@@ -30,10 +33,12 @@ class ForwardingResponse(Response):
         gateway: Gateway,
         exchange: Exchange,
         encoder_for: Callable[[UpstreamResponse], ClientEncoder] | None = None,
+        opening: asyncio.Task[UpstreamResponse] | None = None,
     ) -> None:
         self._gateway = gateway
         self._exchange = exchange
         self._encoder_for = encoder_for
+        self._opening = opening
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await forward(
@@ -45,6 +50,7 @@ class ForwardingResponse(Response):
             settle=self._gateway.settlement.settle,
             encoder_for=self._encoder_for,
             budget=self._gateway.admission.hold_growth(self._exchange),
+            opening=self._opening,
         )
 
 
@@ -98,8 +104,8 @@ async def create_message(request: Request) -> Response:
     caller = await authenticated(request, gateway.authenticator)
     body = await read_limited_body(request, gateway.settings.max_body_bytes)
     exchange = new_exchange(request, gateway, caller, body, started=started)
-    await gateway.admission.admit(exchange)
-    return ForwardingResponse(gateway, exchange)
+    opening = await admit(exchange, gateway.admission, gateway.upstream, gateway.settlement)
+    return ForwardingResponse(gateway, exchange, opening=opening)
 
 
 async def count_tokens(request: Request) -> Response:

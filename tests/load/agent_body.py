@@ -1,6 +1,6 @@
 """A Claude Code-shaped Messages request of about 89.5 KB, built the same way every time.
 
-The shape follows shared/reference/claude-code-wire.md: `?beta=true`, Claude Code's headers, a `system`
+The shape follows docs/reference/claude-code-wire.md: `?beta=true`, Claude Code's headers, a `system`
 array whose first block is the attribution block and whose next two carry 1-hour `cache_control`
 breakpoints, 30 tools (Claude Code's own and MCP ones) with JSON schemas, and a tool-using history
 whose last user block is the third breakpoint. The text is filler from a fixed vocabulary; only its

@@ -7,9 +7,7 @@ does, which no test relies on).
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.client import DynamoClient, call, write_if
 from codegateway.store.items import get_n, n, s
 
 
@@ -20,20 +18,14 @@ class RateLimitsTable:
 
     def take(self, key_id: str, window_start: int, limit: int, expires_at: int) -> bool:
         """Count one request in the key's window; False (and no count) once `limit` is reached."""
-        try:
-            call(
-                self._client.update_item,
-                TableName=self._table,
-                Key={"window_id": s(f"{key_id}#{window_start}")},
-                UpdateExpression="ADD request_count :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(request_count) OR request_count < :limit",
-                ExpressionAttributeValues={":one": n(1), ":limit": n(limit), ":expires": n(expires_at)},
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return write_if(
+            self._client.update_item,
+            TableName=self._table,
+            Key={"window_id": s(f"{key_id}#{window_start}")},
+            UpdateExpression="ADD request_count :one SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(request_count) OR request_count < :limit",
+            ExpressionAttributeValues={":one": n(1), ":limit": n(limit), ":expires": n(expires_at)},
+        )
 
     def count(self, key_id: str, window_start: int) -> int:
         """Requests counted so far in the key's window (a read: counts nothing)."""

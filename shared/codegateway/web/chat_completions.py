@@ -9,19 +9,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from codegateway.domain.outcomes import ApiSurface
 from codegateway.errors import InvalidRequest
 from codegateway.proxy.chat_completions import encoder_for, messages_headers, translate_chat_request
 from codegateway.proxy.runtime import Gateway
 from codegateway.web.body import read_limited_body
 from codegateway.web.messages import ForwardingResponse, authenticated, new_exchange
 
-OPENAI_SURFACE = "openai"
-
 
 async def create_chat_completion(request: Request) -> Response:
     started = time.monotonic()
     # Errors on this route answer in OpenAI's shape (web/error_responses.py reads this).
-    request.scope["state"]["api_surface"] = OPENAI_SURFACE
+    request.scope["state"]["api_surface"] = ApiSurface.OPENAI
     gateway: Gateway = request.app.state.gateway
     caller = await authenticated(request, gateway)
     body = await read_limited_body(request, gateway.settings.max_body_bytes)
@@ -38,7 +37,7 @@ async def create_chat_completion(request: Request) -> Response:
         started=started,
         path="/v1/messages",
         headers=messages_headers(request.scope["headers"]),
-        source=OPENAI_SURFACE,
+        source=ApiSurface.OPENAI,
     )
     await gateway.admission.admit(exchange)
     return ForwardingResponse(gateway, exchange, functools.partial(encoder_for, chat))

@@ -6,6 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from codegateway.domain.outcomes import ApiSurface
 from codegateway.errors import GatewayError, MethodNotAllowed, NotFound, anthropic_error_body
 from codegateway.openai_compat import openai_error_body
 
@@ -13,7 +14,7 @@ from codegateway.openai_compat import openai_error_body
 def error_response(request: Request, error: GatewayError) -> Response:
     state = request.scope.get("state", {})
     state.get("log_fields", {}).setdefault("error_type", error.error_type)
-    if state.get("api_surface") == "openai":
+    if state.get("api_surface") == ApiSurface.OPENAI:
         body = openai_error_body(error.status, error.error_type, error.message, param=getattr(error, "param", None))
     else:
         body = anthropic_error_body(error.error_type, error.message, state.get("request_id"))

@@ -11,7 +11,7 @@ import pytest
 from codegateway.dev.processes import free_port, start_python_module, stop, wait_until_ready
 from codegateway.dev.table_schema import TABLE_SETTINGS, create_tables, load_template, table_definitions
 from codegateway.settings import Settings
-from codegateway.store.client import build_dynamodb_client
+from codegateway.store import build_dynamodb_client
 from tests.infra.conftest import TEMPLATE
 
 

@@ -48,7 +48,7 @@ def test_sam_build_succeeds_without_docker(sam_build: Build) -> None:
         assert sam_build.artifact(logical_id).is_dir(), logical_id
 
 
-def test_package_layer_ships_the_pricing_catalog_but_not_the_cli_or_local_stack(sam_build: Build) -> None:
+def test_package_layer_ships_the_pricing_catalog_but_not_the_cli_local_stack_or_doctor(sam_build: Build) -> None:
     package = sam_build.artifact("CodeGatewayLayer") / "python" / "codegateway"
     assert (package / "domain" / "pricing_catalog.json").is_file()
     assert (package / "settings.py").is_file()
@@ -58,6 +58,7 @@ def test_package_layer_ships_the_pricing_catalog_but_not_the_cli_or_local_stack(
     assert (package / "web" / "static" / "dashboard.css").is_file()
     assert not (package / "cli").exists()
     assert not (package / "dev").exists()
+    assert not (package / "doctor").exists()
 
 
 def test_dependency_layer_holds_aarch64_wheels_for_python_3_13(sam_build: Build) -> None:
@@ -70,10 +71,11 @@ def test_dependency_layer_holds_aarch64_wheels_for_python_3_13(sam_build: Build)
     assert wrong == []
     versioned = [path.name for path in extensions if ".cpython-" in path.name]
     assert versioned and all("cpython-313-aarch64" in name for name in versioned)
-    for package in ("starlette", "uvicorn", "httpx", "orjson", "boto3", "aws_lambda_powertools", "pydantic_settings"):
+    for package in ("starlette", "uvicorn", "httpx", "orjson", "aws_lambda_powertools", "pydantic_settings"):
         assert (site / package).is_dir(), package
-    for cli_or_test_only in ("typer", "rich", "moto", "pytest"):
-        assert not (site / cli_or_test_only).exists(), cli_or_test_only
+    # The CLI's, the tests' and (boto3, botocore) what the python3.13 runtime already includes.
+    for not_shipped in ("typer", "rich", "yaml", "moto", "pytest", "boto3", "botocore", "s3transfer"):
+        assert not (site / not_shipped).exists(), not_shipped
     assert not (site / "bin").exists()
 
 
@@ -107,7 +109,8 @@ def test_proxy_app_imports_from_the_built_package_layer_alone(sam_build: Build) 
         "import sys, app, codegateway;"
         f"assert codegateway.__file__.startswith({str(layer)!r}), codegateway.__file__;"
         "app.create_app();"
-        "leaked = sorted(m for m in sys.modules if m.startswith(('codegateway.cli', 'codegateway.dev')));"
+        "unshipped = ('codegateway.cli', 'codegateway.dev', 'codegateway.doctor');"
+        "leaked = sorted(m for m in sys.modules if m.startswith(unshipped));"
         "assert not leaked, leaked"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(layer), str(sam_build.artifact("ProxyFunction"))])}

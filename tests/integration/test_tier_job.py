@@ -21,9 +21,8 @@ from codegateway.accounts.accounts import create_account, top_up
 from codegateway.domain.records import Account, Hold, UsageRecord
 from codegateway.errors import StoreUnavailable
 from codegateway.settings import Settings
-from codegateway.store import Store
+from codegateway.store import Store, TierTable
 from codegateway.store.items import Item
-from codegateway.store.tiers import TierTable
 from codegateway.tiering.job import AccountFailure, TierRunReport, recompute_tiers
 from tests.support.stack import RunningStack
 from tests.support.tier_tables import USD, fresh_tables, put_accounts, put_rollups, tier_state

@@ -9,9 +9,10 @@ from typing import Any
 
 from starlette.types import Message
 
+from codegateway.domain.outcomes import Ended
 from codegateway.domain.sse import SseParser
 from codegateway.proxy.metering import UsageCapture
-from codegateway.proxy.relay import CLIENT_DISCONNECTED, COMPLETED, TIMEOUT, UPSTREAM_RESET, RelayOutcome, relay
+from codegateway.proxy.relay import RelayOutcome, relay
 from codegateway.proxy.upstream import UpstreamResponse
 
 START = b'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":7}}}\n\n'
@@ -94,7 +95,7 @@ def _run(
 
 def test_silence_inside_an_event_gets_no_ping_until_the_event_ends() -> None:
     outcome, body = _run([START, b"event: content_block_delta\ndata: {", 0.3, b'"x": 1}\n\n', 0.2, STOP])
-    assert outcome.ended == COMPLETED
+    assert outcome.ended == Ended.COMPLETED
     half_event = body.index(b"data: {")
     assert b"ping" not in body[half_event : body.index(b'"x": 1}')]
     assert outcome.keepalives_sent >= 1  # the pings came in the silence between events
@@ -108,25 +109,25 @@ def test_silence_inside_an_event_gets_no_ping_until_the_event_ends() -> None:
 
 def test_upstream_failure_mid_stream_is_an_error_event_not_a_silent_cut() -> None:
     outcome, body = _run([START, ConnectionResetError("peer reset")])
-    assert outcome.ended == UPSTREAM_RESET
+    assert outcome.ended == Ended.UPSTREAM_RESET
     assert SseParser().feed(body)[-1].name == "error"
 
 
 def test_a_stream_that_ends_before_message_stop_is_reported() -> None:
     outcome, body = _run([START])
-    assert outcome.ended == UPSTREAM_RESET
+    assert outcome.ended == Ended.UPSTREAM_RESET
     assert b'"api_error"' in SseParser().feed(body)[-1].data
 
 
 def test_total_deadline_ends_the_stream_with_a_timeout_event() -> None:
     outcome, body = _run([START, 5.0, STOP], keepalive=1.0, total=0.3)
-    assert outcome.ended == TIMEOUT
+    assert outcome.ended == Ended.TIMEOUT
     assert b'"timeout_error"' in SseParser().feed(body)[-1].data
 
 
 def test_client_disconnect_stops_relaying_and_still_settles() -> None:
     outcome, body = _run([START, 2.0, STOP], keepalive=1.0, disconnect_after=0.1)
-    assert outcome.ended == CLIENT_DISCONNECTED
+    assert outcome.ended == Ended.CLIENT_DISCONNECTED
     assert STOP not in body
 
 
@@ -134,13 +135,13 @@ def test_a_slow_client_cannot_hold_the_response_past_the_deadline() -> None:
     delta = b'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"x"}}\n\n'
     began = time.monotonic()
     outcome, _ = _run([START, *[delta] * 200, STOP], keepalive=1.0, total=0.5, send_delay=0.05)
-    assert outcome.ended == TIMEOUT
+    assert outcome.ended == Ended.TIMEOUT
     assert time.monotonic() - began < 2.5  # the deadline, plus the bounded error write and settle
 
 
 def test_a_client_gone_before_any_chunk_still_leaves_the_input_tokens_known() -> None:
     capture = UsageCapture(streaming=True)
     outcome, body = _run([0.2, START, 5.0, STOP], keepalive=1.0, disconnect_after=0.0, capture=capture)
-    assert outcome.ended == CLIENT_DISCONNECTED
+    assert outcome.ended == Ended.CLIENT_DISCONNECTED
     assert capture.usage.input_tokens == 7  # read on after the client left, sent to nobody
     assert body == b""

@@ -94,9 +94,11 @@ def test_the_template_runs_this_handler_and_alarms_on_the_metric_it_emits() -> N
 
 
 def _layer_distributions() -> set[str]:
-    """layers/deps/requirements.txt and everything those need (pip resolves them into the layer)."""
+    """layers/deps/requirements.txt, the SDK the python3.13 runtime includes (boto3, botocore: see
+    tests/infra/test_layer_pins.py), and everything those need."""
     lines = (REPO / "layers" / "deps" / "requirements.txt").read_text().splitlines()
     pending = [Requirement(line).name for line in lines if line.strip() and not line.startswith("#")]
+    pending += ["boto3", "botocore"]
     found: set[str] = set()
     while pending:
         name = pending.pop().lower().replace("_", "-")
@@ -110,7 +112,7 @@ def _layer_distributions() -> set[str]:
     return found
 
 
-def test_the_deployed_handler_imports_only_what_the_layers_ship() -> None:
+def test_the_deployed_handler_imports_only_what_the_layers_and_the_runtime_ship() -> None:
     # The codegateway layer drops codegateway.cli and codegateway.dev (layers/codegateway/Makefile).
     probe = (
         "import json, sys; sys.path.insert(0, 'functions/tiers'); import handler; "

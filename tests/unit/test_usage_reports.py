@@ -12,7 +12,7 @@ from codegateway.accounts.usage import summary_days, usage_csv
 from codegateway.accounts.views import USAGE_COLUMNS
 from codegateway.domain.records import UsageRecord
 from codegateway.errors import InvalidRequest
-from codegateway.store.cursors import decode_cursor, encode_cursor
+from codegateway.store import decode_cursor, encode_cursor
 
 
 def _record(request_id: str, billed_nano: int, session_id: str | None = None) -> UsageRecord:

@@ -13,8 +13,7 @@ from codegateway.domain.pricing import nano_to_usd_str
 from codegateway.domain.records import ACTIVE, SUSPENDED, Account, TopUpEntry
 from codegateway.errors import Conflict, GatewayError, InvalidRequest, NotFound
 from codegateway.settings import Settings
-from codegateway.store import EmailTaken, Store
-from codegateway.store.cursors import decode_cursor, encode_cursor
+from codegateway.store import EmailTaken, Store, decode_cursor, encode_cursor
 
 __all__ = [
     "AccountListing",

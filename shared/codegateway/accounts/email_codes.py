@@ -11,8 +11,7 @@ from collections.abc import Callable
 
 from codegateway.domain.clock import window_of
 from codegateway.errors import CodeRefused, RateLimited
-from codegateway.store import Store
-from codegateway.store.email_codes import StoredCode
+from codegateway.store import Store, StoredCode
 
 CODE_DIGITS = 6
 CODE_VALID_S = 600

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from codegateway.domain.catalog import FAMILY_POLICY, REFUSE_POLICY, Catalog
 from codegateway.errors import Conflict, InvalidRequest
-from codegateway.store import Store
-from codegateway.store.pricing_catalogs import StoredCatalog
+from codegateway.store import Store, StoredCatalog
 
 
 def parse_catalog(text: str) -> Catalog:

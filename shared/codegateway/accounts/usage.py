@@ -16,8 +16,7 @@ from codegateway.accounts.views import USAGE_COLUMNS, usage_row
 from codegateway.domain.clock import utc_now
 from codegateway.domain.records import UsageRecord
 from codegateway.errors import InvalidRequest
-from codegateway.store import Store
-from codegateway.store.usage import DailyRollup, UsagePage
+from codegateway.store import DailyRollup, Store, UsagePage
 
 # The admin URL buffers its answer and a Function URL answer is at most 6 MB: ~10k rows of CSV fit.
 CSV_PAGE_MAX_ROWS = 10_000

@@ -17,7 +17,7 @@ from codegateway.settings import DEFAULT_OVERDRAFT_NANO
 
 if TYPE_CHECKING:
     from codegateway.domain.spend_caps import CapUse
-    from codegateway.store.usage import DailyRollup
+    from codegateway.store import DailyRollup
 
 USAGE_COLUMNS = (
     "request_id", "created_at", "model", "key_id", "input_tokens", "output_tokens",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from codegateway.domain.outcomes import ApiSurface
+
 ACTIVE = "active"
 SUSPENDED = "suspended"
 
@@ -73,7 +75,7 @@ class UsageRecord:
     key_id: str
     model: str
     status: int
-    ended: str
+    ended: str  # an outcomes.Ended (stored and read back as its string)
     input_tokens: int = 0
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
@@ -95,7 +97,7 @@ class UsageRecord:
     # Claude Code's subagent id (x-claude-code-agent-id): which subagent of the session spent it.
     agent_id: str | None = None
     upstream_request_id: str | None = None
-    source: str = "anthropic"  # or "openai" for translated chat completions
+    source: str = ApiSurface.ANTHROPIC  # an outcomes.ApiSurface: OPENAI for translated chat completions
     # The catalog id the request was priced with, when `model` (the id sent) is not one itself: an
     # unknown id priced by family, or a `[1m]`-suffixed one.
     priced_as: str | None = None

@@ -1,6 +1,6 @@
 """Gateway errors -> JSON answers, one mapping for both HTTP surfaces (the error dictionary is
 codegateway.errors): Anthropic's shape with the request id, or OpenAI's on a route that set
-`scope["state"]["api_surface"] = OPENAI_SURFACE`. Unknown routes, wrong methods and crashes answer
+`scope["state"]["api_surface"] = ApiSurface.OPENAI`. Unknown routes, wrong methods and crashes answer
 through the same mapping (404, 405, 500)."""
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from codegateway.domain.outcomes import ApiSurface
 from codegateway.errors import GatewayError, MethodNotAllowed, NotFound, anthropic_error_body
-
-OPENAI_SURFACE = "openai"
 
 ExceptionHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
 
@@ -22,7 +21,7 @@ ExceptionHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
 def error_response(request: Request, error: GatewayError) -> Response:
     state = request.scope.get("state", {})
     state.get("log_fields", {}).setdefault("error_type", error.error_type)
-    if state.get("api_surface") == OPENAI_SURFACE:
+    if state.get("api_surface") == ApiSurface.OPENAI:
         # Imported here: only the key holders' surface has OpenAI routes (and has imported this
         # already); the admin function's cold start need not load the translator.
         from codegateway.openai_compat import openai_error_body

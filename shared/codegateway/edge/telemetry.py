@@ -12,9 +12,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from codegateway.domain.outcomes import UPSTREAM_ERROR_ENDINGS
 from codegateway.settings import Settings
 
-_ERROR_ENDINGS = frozenset({"upstream_failed", "upstream_reset", "timeout"})
 # Unknown model ids warned about per process; past this many, only the metric counts them (a client
 # inventing ids must not grow the set without bound).
 _MAX_UNKNOWN_MODELS_WARNED = 1000
@@ -93,7 +93,7 @@ class Telemetry:
 
     @staticmethod
     def upstream_error_type(fields: dict[str, Any]) -> str | None:
-        if fields.get("ended") in _ERROR_ENDINGS:
+        if fields.get("ended") in UPSTREAM_ERROR_ENDINGS:
             return str(fields.get("error_type") or fields["ended"])
         upstream_status = int(fields.get("upstream_status") or 0)
         if upstream_status >= 500:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from codegateway.domain.estimate import estimate_hold
+from codegateway.domain.outcomes import Refusal
 from codegateway.domain.pricing import nano_to_usd_str
 from codegateway.domain.records import Hold
 from codegateway.domain.spend_caps import CapWindow, cap_reached_message, cap_use_header, retry_after_s, windows_for
@@ -151,9 +152,9 @@ class Admission:
             await self._release(exchange.caller.account.account_id, hold)
             raise
         except ReservationRefused as refused:
-            if refused.reason == "suspended":
+            if refused.reason == Refusal.SUSPENDED:
                 raise AccountSuspended() from None
-            if refused.reason == "missing":
+            if refused.reason == Refusal.MISSING:
                 raise AuthenticationFailed() from None
             if refused.window is not None:
                 raise await self._cap_reached(exchange, refused.window) from None

@@ -10,6 +10,7 @@ from typing import Any
 
 from codegateway.domain.clock import utc_now
 from codegateway.domain.message_request import MessageRequest
+from codegateway.domain.outcomes import ApiSurface
 from codegateway.domain.records import Account, ApiKeyRecord, Hold
 from codegateway.domain.spend_caps import CapWindow
 
@@ -41,7 +42,7 @@ class Exchange:
     session_id: str | None = None
     agent_id: str | None = None
     upstream_request_id: str | None = None
-    source: str = "anthropic"
+    source: ApiSurface = ApiSurface.ANTHROPIC
     log_fields: dict[str, Any] = field(default_factory=dict)
     # The spend caps this request is counted on, and the headers that show the key's use of them.
     cap_windows: tuple[CapWindow, ...] = ()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
+from codegateway.domain.outcomes import Ended
 from codegateway.errors import GatewayError
 from codegateway.proxy.exchange import Exchange
 from codegateway.proxy.metering import UsageCapture
@@ -85,7 +86,7 @@ async def open_upstream(exchange: Exchange, upstream: Upstream, *, plain: bool) 
 async def _settle_unstarted(exchange: Exchange, error: BaseException, settle: Settle) -> None:
     """Nothing reached the client: release what admission held (a $0 record); the error answers."""
     failed = RelayOutcome(
-        ended="upstream_failed",
+        ended=Ended.UPSTREAM_FAILED,
         status=error.status if isinstance(error, GatewayError) else 500,
         error_detail=error.error_type if isinstance(error, GatewayError) else type(error).__name__,
     )

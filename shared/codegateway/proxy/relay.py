@@ -14,18 +14,12 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from codegateway.domain.outcomes import Ended
 from codegateway.errors import sse_error_event
 from codegateway.proxy.metering import UsageCapture
 from codegateway.proxy.upstream import UpstreamResponse
 
 PING_EVENT = b'event: ping\ndata: {"type": "ping"}\n\n'
-
-COMPLETED = "completed"
-CLIENT_DISCONNECTED = "client_disconnected"
-UPSTREAM_RESET = "upstream_reset"
-TIMEOUT = "timeout"
-# The stream was stopped because the account's balance could not take its hold growing.
-BALANCE_EXHAUSTED = "balance_exhausted"
 
 # ASGI channels (the same shapes as starlette.types, without importing a framework).
 Message = MutableMapping[str, Any]
@@ -35,7 +29,7 @@ Receive = Callable[[], Awaitable[Message]]
 
 @dataclass(slots=True)
 class RelayOutcome:
-    ended: str = COMPLETED
+    ended: Ended = Ended.COMPLETED
     status: int = 200
     bytes_relayed: int = 0
     keepalives_sent: int = 0
@@ -160,13 +154,13 @@ async def relay(
                 # hold's margin): an event cut in half is unparseable JSON to an SDK, which would then
                 # report that instead of the billing_error.
                 if refused and capture.at_event_boundary:
-                    outcome.ended = BALANCE_EXHAUSTED
+                    outcome.ended = Ended.BALANCE_EXHAUSTED
                     await client.error("billing_error", budget.refusal_message() if budget else "")
                     break
-        if outcome.ended == CLIENT_DISCONNECTED:
+        if outcome.ended == Ended.CLIENT_DISCONNECTED:
             await _read_owed_usage(queue, room, capture)
     except TimeoutError:
-        outcome.ended = TIMEOUT
+        outcome.ended = Ended.TIMEOUT
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(1.0):
                 await client.error("timeout_error", "The response took longer than the gateway's limit.")
@@ -178,7 +172,7 @@ async def relay(
         capture.finish()
         # Settle before the response ends: under Lambda the sandbox may freeze right after.
         await asyncio.shield(settle(outcome))
-    if outcome.ended != CLIENT_DISCONNECTED:
+    if outcome.ended != Ended.CLIENT_DISCONNECTED:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(1.0):
                 await client.finish()
@@ -223,16 +217,16 @@ async def _stop(
     item: object, upstream: UpstreamResponse, capture: UsageCapture, client: _Client, outcome: RelayOutcome
 ) -> None:
     if isinstance(item, _ClientGone):
-        outcome.ended = CLIENT_DISCONNECTED
+        outcome.ended = Ended.CLIENT_DISCONNECTED
     elif isinstance(item, _End):
         if capture.streaming and upstream.status == 200 and not capture.message_stopped:
             # The upstream closed cleanly but early: say so rather than end silently.
-            outcome.ended = UPSTREAM_RESET
+            outcome.ended = Ended.UPSTREAM_RESET
             outcome.error_detail = "stream ended before message_stop"
             if capture.upstream_error_type is None:
                 await client.error("api_error", "The Anthropic API ended the stream early.")
     else:
-        outcome.ended = UPSTREAM_RESET
+        outcome.ended = Ended.UPSTREAM_RESET
         outcome.error_detail = type(item).__name__
         await client.error("api_error", "The connection to the Anthropic API broke mid-response.")
 

@@ -14,18 +14,18 @@ from dataclasses import asdict, replace
 
 from codegateway.domain.catalog import Catalog
 from codegateway.domain.estimate import estimated_prompt_usage
+from codegateway.domain.outcomes import Ended
 from codegateway.domain.pricing import cost_of
 from codegateway.domain.records import UsageRecord
 from codegateway.domain.usage import Usage
 from codegateway.proxy.exchange import Exchange
 from codegateway.proxy.metering import UsageCapture
 from codegateway.proxy.prompt_history import PromptHistory
-from codegateway.proxy.relay import CLIENT_DISCONNECTED, RelayOutcome
+from codegateway.proxy.relay import RelayOutcome
 from codegateway.store import Store
 
 _SETTLE_ATTEMPTS = 4
 # Sent upstream beside admission, and admission refused: the upstream call was closed, $0 recorded.
-SPECULATION_REFUSED = "speculation_refused"
 logger = logging.getLogger("codegateway.proxy.settlement")
 
 
@@ -37,7 +37,7 @@ def usage_record(
     if (
         capture is not None
         and capture.streaming
-        and outcome.ended == CLIENT_DISCONNECTED
+        and outcome.ended == Ended.CLIENT_DISCONNECTED
         and outcome.status == 200
         and not capture.input_known
     ):
@@ -45,7 +45,7 @@ def usage_record(
         # for longer than the proxy reads on: charge the prompt as admission estimated it, never $0.
         cached = int(exchange.log_fields.get("hold_cached_tokens") or 0)
         usage = _with_prompt(usage, estimated_prompt_usage(exchange.message, cached))
-    if usage.speed is None and exchange.message.fast and outcome.ended != "completed":
+    if usage.speed is None and exchange.message.fast and outcome.ended != Ended.COMPLETED:
         # Fast mode was asked for and the stream was cut before the upstream said which speed it
         # ran at: charge the fast price its hold grew at, not half of it.
         usage = replace(usage, speed="fast", seen=set(usage.seen))
@@ -53,12 +53,12 @@ def usage_record(
     message = exchange.message
     cost = cost_of(usage, message.model, markup_bp, at=exchange.priced_at, catalog=catalog)
     write_5m, write_1h = usage.cache_writes_by_ttl
-    error_type = outcome.error_detail if outcome.ended in ("upstream_failed", SPECULATION_REFUSED) else None
+    error_type = outcome.error_detail if outcome.ended in (Ended.UPSTREAM_FAILED, Ended.SPECULATION_REFUSED) else None
     if capture is not None and capture.upstream_error_type:
         error_type = capture.upstream_error_type
-    elif outcome.ended == "timeout":
+    elif outcome.ended == Ended.TIMEOUT:
         error_type = "timeout_error"
-    elif outcome.ended == "upstream_reset":
+    elif outcome.ended == Ended.UPSTREAM_RESET:
         error_type = "api_error"
     return UsageRecord(
         account_id=exchange.caller.account.account_id,
@@ -137,9 +137,9 @@ class Settlement:
     async def settle_refused_speculation(self, exchange: Exchange, status: int, error_type: str) -> None:
         """Admission refused a request already sent upstream (and closed): a $0 record, no hold, no
         charge, so the refusal shows in the account's usage like any request that reached admission."""
-        outcome = RelayOutcome(ended=SPECULATION_REFUSED, status=status, error_detail=error_type)
+        outcome = RelayOutcome(ended=Ended.SPECULATION_REFUSED, status=status, error_detail=error_type)
         record = usage_record(exchange, outcome, None, self._catalog())
-        exchange.log_fields.update(ended=SPECULATION_REFUSED, billed_nano=record.billed_nano)
+        exchange.log_fields.update(ended=Ended.SPECULATION_REFUSED, billed_nano=record.billed_nano)
         await self._write(exchange, record)
 
     async def _write(self, exchange: Exchange, record: UsageRecord) -> bool:

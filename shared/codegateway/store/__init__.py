@@ -1,23 +1,54 @@
-"""DynamoDB access: the only code that knows table layouts (and the only code importing boto3)."""
+"""DynamoDB access: the only code that knows table layouts and talks to DynamoDB (botocore).
+
+Callers import from here (`__all__`); the submodules' item layouts are the store's own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from codegateway.settings import Settings
-from codegateway.store.accounts import AccountsTable, EmailTaken
+from codegateway.store.accounts import AccountPage, AccountsTable, EmailTaken
 from codegateway.store.api_keys import ApiKeysTable, KeyLimitReached
 from codegateway.store.client import DynamoClient, build_dynamodb_client
-from codegateway.store.dashboard_sessions import DashboardSessionsTable
-from codegateway.store.email_codes import EmailCodesTable
+from codegateway.store.cursors import decode_cursor, encode_cursor
+from codegateway.store.dashboard_sessions import DashboardSession, DashboardSessionsTable
+from codegateway.store.email_codes import EmailCodesTable, StoredCode
 from codegateway.store.ledger import GrowthRefused, Ledger, ReservationRefused
-from codegateway.store.pricing_catalogs import PricingCatalogs
+from codegateway.store.pricing_catalogs import PricingCatalogs, StoredCatalog
 from codegateway.store.rate_limits import RateLimitsTable
 from codegateway.store.tiers import TierTable
 from codegateway.store.topups import TopUpsTable
-from codegateway.store.usage import UsageTable
+from codegateway.store.usage import DailyRollup, UsagePage, UsageTable
 
-__all__ = ["EmailTaken", "GrowthRefused", "KeyLimitReached", "ReservationRefused", "Store", "build_store"]
+# What callers outside the store use; the modules' item layouts (to_item / from_item) are the store's own.
+__all__ = [
+    "AccountPage",
+    "AccountsTable",
+    "ApiKeysTable",
+    "DailyRollup",
+    "DashboardSession",
+    "DashboardSessionsTable",
+    "DynamoClient",
+    "EmailCodesTable",
+    "EmailTaken",
+    "GrowthRefused",
+    "KeyLimitReached",
+    "Ledger",
+    "PricingCatalogs",
+    "RateLimitsTable",
+    "ReservationRefused",
+    "Store",
+    "StoredCatalog",
+    "StoredCode",
+    "TierTable",
+    "TopUpsTable",
+    "UsagePage",
+    "UsageTable",
+    "build_dynamodb_client",
+    "build_store",
+    "decode_cursor",
+    "encode_cursor",
+]
 
 
 @dataclass(frozen=True)

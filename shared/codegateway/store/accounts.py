@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from codegateway.domain.records import Account
-from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.client import DynamoClient, call, error_code, write_if
 from codegateway.store.items import Item, caps_attr, get_caps, get_n, get_s, n, req_n, req_s, s
 
 EMAIL_CLAIM_PREFIX = "email#"
@@ -149,18 +149,12 @@ class AccountsTable:
         return self._set(account_id, "status", s(status))
 
     def _set(self, account_id: str, attribute: str, value: dict[str, Any]) -> bool:
-        try:
-            call(
-                self._client.update_item,
-                TableName=self._table,
-                Key={"account_id": s(account_id)},
-                UpdateExpression="SET #attribute = :value",
-                ConditionExpression="attribute_exists(balance_nano)",
-                ExpressionAttributeNames={"#attribute": attribute},
-                ExpressionAttributeValues={":value": value},
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return write_if(
+            self._client.update_item,
+            TableName=self._table,
+            Key={"account_id": s(account_id)},
+            UpdateExpression="SET #attribute = :value",
+            ConditionExpression="attribute_exists(balance_nano)",
+            ExpressionAttributeNames={"#attribute": attribute},
+            ExpressionAttributeValues={":value": value},
+        )

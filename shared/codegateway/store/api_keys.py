@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from codegateway.domain.records import ApiKeyRecord
-from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.client import CONDITION_FAILED, DynamoClient, all_pages, call, cancellation_codes, write_if
 from codegateway.store.items import Item, caps_attr, get_caps, get_n, get_s, n, req_s, s
 
 BY_ACCOUNT_INDEX = "by-account"
@@ -33,10 +33,6 @@ class KeyLimitReached(Exception):
 
 def _count_id(account_id: str) -> Item:
     return {"key_id": s(ACTIVE_KEYS_ID_PREFIX + account_id)}
-
-
-def _cancellation_codes(error: ClientError) -> list[str]:
-    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
 
 
 def key_from_item(item: Item) -> ApiKeyRecord:
@@ -105,9 +101,7 @@ class ApiKeysTable:
                 call(self._client.transact_write_items, TransactItems=[{"Update": count_update}, {"Put": key_put}])
                 return
             except ClientError as error:
-                if error_code(error) != "TransactionCanceledException" or _cancellation_codes(error)[0] != (
-                    "ConditionalCheckFailed"
-                ):
+                if cancellation_codes(error)[:1] != [CONDITION_FAILED]:
                     raise
             active = self.active_count(record.account_id)
             if active is not None:
@@ -141,30 +135,24 @@ class ApiKeysTable:
                 )
                 return True
             except ClientError as error:
-                codes = _cancellation_codes(error) if error_code(error) == "TransactionCanceledException" else []
-                if codes[:1] == ["ConditionalCheckFailed"]:
+                codes = cancellation_codes(error)
+                if codes[:1] == [CONDITION_FAILED]:
                     return False  # revoked (or gone) meanwhile
-                if codes[1:2] != ["ConditionalCheckFailed"]:
+                if codes[1:2] != [CONDITION_FAILED]:
                     raise
             self._seed_count(record.account_id)
         raise AssertionError("unreachable: the count exists after seeding")
 
     def set_spend_caps(self, key_id: str, caps: dict[str, int]) -> bool:
         """Replace a live key's spend caps; False if there is no such live key."""
-        try:
-            call(
-                self._client.update_item,
-                TableName=self._table,
-                Key={"key_id": s(key_id)},
-                UpdateExpression="SET spend_caps = :caps",
-                ConditionExpression="attribute_exists(account_id) AND attribute_not_exists(revoked_at)",
-                ExpressionAttributeValues={":caps": caps_attr(caps)},
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return write_if(
+            self._client.update_item,
+            TableName=self._table,
+            Key={"key_id": s(key_id)},
+            UpdateExpression="SET spend_caps = :caps",
+            ConditionExpression="attribute_exists(account_id) AND attribute_not_exists(revoked_at)",
+            ExpressionAttributeValues={":caps": caps_attr(caps)},
+        )
 
     def active_count(self, account_id: str) -> int | None:
         """The account's live keys as counted, None if its count was never seeded."""
@@ -176,28 +164,19 @@ class ApiKeysTable:
         # Keys are only written through the count once it exists, so the keys this listing can miss
         # are none: every key it should see was written before the count (and so before this read).
         active = sum(1 for record in self.list_for_account(account_id) if not record.is_revoked)
-        try:
-            call(
-                self._client.put_item,
-                TableName=self._table,
-                Item={**_count_id(account_id), "active_keys": n(active)},
-                ConditionExpression="attribute_not_exists(key_id)",
-            )
-        except ClientError as error:
-            if error_code(error) != "ConditionalCheckFailedException":
-                raise  # else another writer seeded it first: theirs counts the same keys
+        # Refused only when another writer seeded it first: theirs counts the same keys.
+        write_if(
+            self._client.put_item,
+            TableName=self._table,
+            Item={**_count_id(account_id), "active_keys": n(active)},
+            ConditionExpression="attribute_not_exists(key_id)",
+        )
 
     def list_for_account(self, account_id: str) -> list[ApiKeyRecord]:
-        records: list[ApiKeyRecord] = []
-        kwargs: dict[str, object] = {
+        query = {
             "TableName": self._table,
             "IndexName": BY_ACCOUNT_INDEX,
             "KeyConditionExpression": "account_id = :a",
             "ExpressionAttributeValues": {":a": s(account_id)},
         }
-        while True:
-            response = call(self._client.query, **kwargs)
-            records.extend(key_from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return records
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [key_from_item(item) for item in all_pages(self._client.query, query)]

@@ -1,11 +1,13 @@
 """The DynamoDB client: built once per process, and the one place that turns transport failures
-into the gateway's fail-closed StoreUnavailable, and throttling into retries then StoreThrottled."""
+into the gateway's fail-closed StoreUnavailable, and throttling into retries then StoreThrottled.
+Also the two idioms every table uses: a conditional write (`write_if`) and reading every page
+(`all_pages`)."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +17,13 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, Rea
 
 from codegateway.errors import StoreThrottled, StoreUnavailable
 from codegateway.settings import Settings
+from codegateway.store.items import Item
 
 DynamoClient = Any  # botocore's generated client has no importable static type.
+Operation = Callable[..., dict[str, Any]]
+
+# The cancellation reason of a transaction item whose condition failed.
+CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 def build_dynamodb_client(settings: Settings) -> DynamoClient:
@@ -75,18 +82,16 @@ def is_throttled(error: ClientError) -> bool:
         return False
     reasons = {reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])}
     # A failed condition is a real answer (balance, duplicate): never retried as if it were a throttle.
-    return bool(reasons & THROTTLE_CANCELLATION_CODES) and "ConditionalCheckFailed" not in reasons
+    return bool(reasons & THROTTLE_CANCELLATION_CODES) and CONDITION_FAILED not in reasons
 
 
-def call(operation: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+def call(operation: Operation, **kwargs: Any) -> dict[str, Any]:
     """Run one DynamoDB operation; transport failures become StoreUnavailable (fail closed), and a
     throttled call is retried with backoff, then becomes StoreThrottled (503 with retry-after)."""
     return call_retrying_throttles(operation, kwargs, THROTTLE_RETRY)
 
 
-def call_retrying_throttles(
-    operation: Callable[..., dict[str, Any]], kwargs: Mapping[str, Any], retry: ThrottleRetry
-) -> dict[str, Any]:
+def call_retrying_throttles(operation: Operation, kwargs: Mapping[str, Any], retry: ThrottleRetry) -> dict[str, Any]:
     """`call` with its backoff policy given (tests pass one that records instead of sleeping)."""
     for attempt in range(retry.attempts):
         try:
@@ -100,7 +105,7 @@ def call_retrying_throttles(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _call_once(operation: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+def _call_once(operation: Operation, **kwargs: Any) -> dict[str, Any]:
     try:
         return operation(**kwargs)
     except ClientError as error:
@@ -115,3 +120,37 @@ def _call_once(operation: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[
 
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    """Why DynamoDB cancelled a transaction: one code per item, in order ("None" for an item that
+    was fine); [] for any other error."""
+    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+
+
+def write_if(operation: Operation, **kwargs: Any) -> bool:
+    """A conditional single-item write (put, update, delete): True if it applied, False if its
+    condition failed. Any other failure raises, as `call` does."""
+    return answer_if(operation, **kwargs) is not None
+
+
+def answer_if(operation: Operation, **kwargs: Any) -> dict[str, Any] | None:
+    """write_if that keeps DynamoDB's answer (e.g. ReturnValues): None if the condition failed."""
+    try:
+        answer: dict[str, Any] = call(operation, **kwargs)
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return None
+        raise
+    return answer
+
+
+def all_pages(operation: Operation, request: Mapping[str, Any]) -> Iterator[Item]:
+    """Every item a Query or Scan matches, page after page."""
+    page_request = dict(request)
+    while True:
+        response = call(operation, **page_request)
+        yield from response.get("Items", [])
+        if "LastEvaluatedKey" not in response:
+            return
+        page_request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

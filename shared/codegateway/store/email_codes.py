@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
-
-from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.client import DynamoClient, Operation, call, write_if
 from codegateway.store.items import n, req_n, req_s, s
 
 CODE_PREFIX = "code#"
@@ -75,11 +73,5 @@ class EmailCodesTable:
             ExpressionAttributeValues={":hash": s(code_hash), ":used": s(USED)},
         )
 
-    def _conditional(self, operation: object, **kwargs: object) -> bool:
-        try:
-            call(operation, TableName=self._table, **kwargs)  # type: ignore[arg-type]
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+    def _conditional(self, operation: Operation, **kwargs: object) -> bool:
+        return write_if(operation, TableName=self._table, **kwargs)

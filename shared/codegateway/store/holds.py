@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from codegateway.domain.records import Hold
-from codegateway.store.client import DynamoClient, call
+from codegateway.store.client import DynamoClient, all_pages, call
 from codegateway.store.items import Item, n, req_n, s
 
 HOLD_PREFIX = "HOLD#"
@@ -47,13 +47,7 @@ def list_holds(client: DynamoClient, usage_table: str, account_id: str) -> list[
         "ExpressionAttributeValues": {":account": s(account_id), ":prefix": s(HOLD_PREFIX)},
         "ConsistentRead": True,
     }
-    holds: list[Hold] = []
-    while True:
-        response = call(client.query, **query)
-        holds.extend(hold_from_item(item) for item in response.get("Items", []))
-        if "LastEvaluatedKey" not in response:
-            return holds
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return [hold_from_item(item) for item in all_pages(client.query, query)]
 
 
 def get_hold(client: DynamoClient, usage_table: str, account_id: str, request_id: str) -> Hold | None:

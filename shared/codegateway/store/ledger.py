@@ -18,10 +18,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from codegateway.domain.outcomes import Refusal
 from codegateway.domain.records import Hold, TopUpEntry, UsageRecord
 from codegateway.domain.spend_caps import CapWindow
 from codegateway.store.cap_counters import adjust, committed, take_on_growth, take_on_reserve
-from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.client import CONDITION_FAILED, DynamoClient, call, cancellation_codes, error_code, write_if
 from codegateway.store.holds import get_hold, hold_key, hold_to_item, list_holds
 from codegateway.store.items import get_n, get_s, n, s
 from codegateway.store.usage import day_key, request_key, topup_to_item, usage_to_item
@@ -31,11 +32,11 @@ _CONFLICT_ATTEMPTS = 8
 
 
 class ReservationRefused(Exception):
-    def __init__(self, reason: str, available_nano: int | None = None, window: CapWindow | None = None) -> None:
+    def __init__(self, reason: Refusal, available_nano: int | None = None, window: CapWindow | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason  # "balance", "suspended", "missing" or "cap"
+        self.reason = reason
         self.available_nano = available_nano
-        self.window = window  # the spend cap that refused, for "cap"
+        self.window = window  # the spend cap that refused, for Refusal.CAP
 
 
 class GrowthRefused(Exception):
@@ -43,7 +44,7 @@ class GrowthRefused(Exception):
     spend cap would pass its cap plus that limit."""
 
     def __init__(self, window: CapWindow | None = None) -> None:
-        super().__init__("cap" if window else "balance")
+        super().__init__(Refusal.CAP if window else Refusal.BALANCE)
         self.window = window
 
 
@@ -54,10 +55,6 @@ def _is_conflict(error: ClientError) -> bool:
     if code == "TransactionCanceledException":
         return any(r.get("Code") == "TransactionConflict" for r in error.response.get("CancellationReasons", []))
     return False
-
-
-def _cancellation_codes(error: ClientError) -> list[str]:
-    return [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
 
 
 def _with_conflict_retries(operation: Any, **kwargs: Any) -> dict[str, Any]:
@@ -96,7 +93,7 @@ class Ledger:
         cover = hold.nano if must_cover_nano is None else must_cover_nano
         for window in caps:
             if hold.nano > window.limit_nano + overdraft_nano:
-                raise ReservationRefused("cap", window=window)
+                raise ReservationRefused(Refusal.CAP, window=window)
         counted = [take_on_reserve(self._usage, account_id, window, hold.nano, overdraft_nano) for window in caps]
         try:
             self._transact(
@@ -128,14 +125,14 @@ class Ledger:
                 ]
             )
         except ClientError as error:
-            reasons = _cancellation_codes(error)
-            if reasons[:1] == ["ConditionalCheckFailed"]:
+            reasons = cancellation_codes(error)
+            if reasons[:1] == [CONDITION_FAILED]:
                 return  # this request's hold exists: an earlier attempt applied
-            if reasons[1:2] == ["ConditionalCheckFailed"]:
+            if reasons[1:2] == [CONDITION_FAILED]:
                 self._refusal(account_id, error)
             for window, reason in zip(caps, reasons[2:], strict=False):
-                if reason == "ConditionalCheckFailed":
-                    raise ReservationRefused("cap", window=window) from error
+                if reason == CONDITION_FAILED:
+                    raise ReservationRefused(Refusal.CAP, window=window) from error
             raise
 
     def _refusal(self, account_id: str, error: ClientError) -> None:
@@ -143,10 +140,10 @@ class Ledger:
             self._client.get_item, TableName=self._accounts, Key={"account_id": s(account_id)}, ConsistentRead=True
         ).get("Item")
         if not item or "balance_nano" not in item:
-            raise ReservationRefused("missing") from error
+            raise ReservationRefused(Refusal.MISSING) from error
         if get_s(item, "status") != ACTIVE:
-            raise ReservationRefused("suspended") from error
-        raise ReservationRefused("balance", get_n(item, "available_nano", 0)) from error
+            raise ReservationRefused(Refusal.SUSPENDED) from error
+        raise ReservationRefused(Refusal.BALANCE, get_n(item, "available_nano", 0)) from error
 
     def extend(
         self, account_id: str, hold: Hold, new_nano: int, overdraft_nano: int, caps: Sequence[CapWindow] = ()
@@ -186,16 +183,16 @@ class Ledger:
                 ]
             )
         except ClientError as error:
-            reasons = _cancellation_codes(error)
-            if reasons[:1] == ["ConditionalCheckFailed"]:
+            reasons = cancellation_codes(error)
+            if reasons[:1] == [CONDITION_FAILED]:
                 current = get_hold(self._client, self._usage, account_id, hold.request_id)
                 if current is not None and current.nano == new_nano:
                     return grown
                 raise GrowthRefused() from error
-            if reasons[1:2] == ["ConditionalCheckFailed"]:
+            if reasons[1:2] == [CONDITION_FAILED]:
                 raise GrowthRefused() from error
             for window, reason in zip(caps, reasons[2:], strict=False):
-                if reason == "ConditionalCheckFailed":
+                if reason == CONDITION_FAILED:
                     raise GrowthRefused(window) from error
             raise
         return grown
@@ -223,10 +220,10 @@ class Ledger:
                 self._transact(items)
                 return True
             except ClientError as error:
-                reasons = _cancellation_codes(error)
-                if reasons[:1] == ["ConditionalCheckFailed"]:
+                reasons = cancellation_codes(error)
+                if reasons[:1] == [CONDITION_FAILED]:
                     return False  # settled before: a repeated settlement changes nothing
-                if hold is None or reasons[1:2] != ["ConditionalCheckFailed"]:
+                if hold is None or reasons[1:2] != [CONDITION_FAILED]:
                     raise
             # The hold is not what this request knew: a growth whose answer was lost left it larger, or
             # the expiry sweep released it (the request outlived every limit). Settle against what is
@@ -282,7 +279,7 @@ class Ledger:
                 ]
             )
         except ClientError as error:
-            if _cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
+            if cancellation_codes(error)[:1] != [CONDITION_FAILED]:
                 raise
             return False
         return True
@@ -314,24 +311,15 @@ class Ledger:
         expected = balance - sum(hold.nano for hold in self.holds(account_id))
         if expected == available:
             return 0
-        try:
-            call(
-                self._client.update_item,
-                TableName=self._accounts,
-                Key={"account_id": s(account_id)},
-                UpdateExpression="SET available_nano = :expected",
-                ConditionExpression="balance_nano = :balance AND available_nano = :available",
-                ExpressionAttributeValues={
-                    ":expected": n(expected),
-                    ":balance": n(balance),
-                    ":available": n(available),
-                },
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return 0
-            raise
-        return expected - available
+        corrected = write_if(
+            self._client.update_item,
+            TableName=self._accounts,
+            Key={"account_id": s(account_id)},
+            UpdateExpression="SET available_nano = :expected",
+            ConditionExpression="balance_nano = :balance AND available_nano = :available",
+            ExpressionAttributeValues={":expected": n(expected), ":balance": n(balance), ":available": n(available)},
+        )
+        return expected - available if corrected else 0
 
     def top_up(self, account_id: str, amount_nano: int, entry: TopUpEntry) -> bool:
         """Credit the account and write the ledger entry in one transaction, once per idempotency key
@@ -360,8 +348,8 @@ class Ledger:
                 ],
             )
         except ClientError as error:
-            codes = _cancellation_codes(error)
-            if codes[:1] == ["ConditionalCheckFailed"]:
+            codes = cancellation_codes(error)
+            if codes[:1] == [CONDITION_FAILED]:
                 return False
             raise
         return True

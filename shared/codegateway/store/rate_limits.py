@@ -7,9 +7,7 @@ does, which no test relies on).
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.client import DynamoClient, answer_if, call
 from codegateway.store.items import get_n, n, s
 
 
@@ -25,20 +23,17 @@ class RateLimitsTable:
     def take_counted(self, key_id: str, window_start: int, limit: int, expires_at: int) -> int | None:
         """Like take; the window's count with this request in it, or None (and no count) once `limit`
         is reached."""
-        try:
-            answer = call(
-                self._client.update_item,
-                TableName=self._table,
-                Key={"window_id": s(f"{key_id}#{window_start}")},
-                UpdateExpression="ADD request_count :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(request_count) OR request_count < :limit",
-                ExpressionAttributeValues={":one": n(1), ":limit": n(limit), ":expires": n(expires_at)},
-                ReturnValues="UPDATED_NEW",
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return None
-            raise
+        answer = answer_if(
+            self._client.update_item,
+            TableName=self._table,
+            Key={"window_id": s(f"{key_id}#{window_start}")},
+            UpdateExpression="ADD request_count :one SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(request_count) OR request_count < :limit",
+            ExpressionAttributeValues={":one": n(1), ":limit": n(limit), ":expires": n(expires_at)},
+            ReturnValues="UPDATED_NEW",
+        )
+        if answer is None:
+            return None
         return get_n(answer.get("Attributes") or {}, "request_count", 1) or 1
 
     def count(self, key_id: str, window_start: int) -> int:

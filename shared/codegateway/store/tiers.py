@@ -3,11 +3,9 @@ tier attributes of an account (Accounts table). Never the balance, never the who
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.client import DynamoClient, all_pages, write_if
 from codegateway.store.items import get_n, n, s
-from codegateway.store.usage import query_all, rollup_range_query
+from codegateway.store.usage import rollup_range_query
 
 
 class TierTable:
@@ -22,7 +20,7 @@ class TierTable:
         query = rollup_range_query(self._usage, account_id, first_day, last_day)
         # Only the one number: botocore's parsing, not the network, is the job's CPU cost per call.
         query["ProjectionExpression"] = "billed_nano"
-        return sum(get_n(item, "billed_nano", 0) or 0 for item in query_all(self._client, query))
+        return sum(get_n(item, "billed_nano", 0) or 0 for item in all_pages(self._client.query, query))
 
     def update_tier(
         self, account_id: str, *, expected_spend_nano: int, expected_markup_bp: int, spend_90d_nano: int, markup_bp: int
@@ -35,23 +33,16 @@ class TierTable:
         if expected_spend_nano == 0:
             # Items written before spend_90d_nano existed read as 0.
             spend_matches = f"(attribute_not_exists(spend_90d_nano) OR {spend_matches})"
-        try:
-            call(
-                self._client.update_item,
-                TableName=self._accounts,
-                Key={"account_id": s(account_id)},
-                UpdateExpression="SET spend_90d_nano = :spend, markup_bp = :markup",
-                ConditionExpression="attribute_exists(balance_nano) AND markup_bp = :expected_markup AND "
-                + spend_matches,
-                ExpressionAttributeValues={
-                    ":spend": n(spend_90d_nano),
-                    ":markup": n(markup_bp),
-                    ":expected_spend": n(expected_spend_nano),
-                    ":expected_markup": n(expected_markup_bp),
-                },
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return write_if(
+            self._client.update_item,
+            TableName=self._accounts,
+            Key={"account_id": s(account_id)},
+            UpdateExpression="SET spend_90d_nano = :spend, markup_bp = :markup",
+            ConditionExpression="attribute_exists(balance_nano) AND markup_bp = :expected_markup AND " + spend_matches,
+            ExpressionAttributeValues={
+                ":spend": n(spend_90d_nano),
+                ":markup": n(markup_bp),
+                ":expected_spend": n(expected_spend_nano),
+                ":expected_markup": n(expected_markup_bp),
+            },
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from codegateway.domain.records import TopUpEntry
-from codegateway.store.client import DynamoClient, call
+from codegateway.store.client import DynamoClient, all_pages, call
 from codegateway.store.items import s
 from codegateway.store.usage import TOPUP_PREFIX, topup_from_item
 
@@ -29,17 +29,11 @@ class TopUpsTable:
     def list_for_account(self, account_id: str) -> list[TopUpEntry]:
         """Every credit of one account, newest first. Credits are rare (a few per month), so one
         account's whole ledger is one answer."""
-        entries: list[TopUpEntry] = []
-        kwargs: dict[str, Any] = {
+        query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "account_id = :a AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {":a": s(account_id), ":prefix": s(TOPUP_PREFIX)},
             "ConsistentRead": True,
         }
-        while True:
-            response = call(self._client.query, **kwargs)
-            entries.extend(topup_from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                break
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        entries = [topup_from_item(item) for item in all_pages(self._client.query, query)]
         return sorted(entries, key=lambda entry: entry.created_at, reverse=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codegateway.domain.records import TopUpEntry, UsageRecord
-from codegateway.store.client import DynamoClient, call
+from codegateway.store.client import DynamoClient, all_pages, call
 from codegateway.store.cursors import decode_cursor, encode_cursor
 from codegateway.store.items import Item, get_n, get_s, n, s
 
@@ -153,8 +153,8 @@ class UsageTable:
         return UsagePage(records, encode_cursor(response.get("LastEvaluatedKey")))
 
     def daily_rollups(self, account_id: str, first_day: str, last_day: str) -> list[DailyRollup]:
-        items = query_all(self._client, rollup_range_query(self._table, account_id, first_day, last_day))
-        return [_rollup_from_item(item) for item in items]
+        query = rollup_range_query(self._table, account_id, first_day, last_day)
+        return [_rollup_from_item(item) for item in all_pages(self._client.query, query)]
 
 
 def rollup_range_query(table: str, account_id: str, first_day: str, last_day: str) -> dict[str, Any]:
@@ -168,14 +168,3 @@ def rollup_range_query(table: str, account_id: str, first_day: str, last_day: st
             ":high": s(DAY_PREFIX + last_day),
         },
     }
-
-
-def query_all(client: DynamoClient, query: dict[str, Any]) -> list[Item]:
-    """Every item a Query matches, page after page."""
-    items: list[Item] = []
-    while True:
-        response = call(client.query, **query)
-        items.extend(response.get("Items", []))
-        if "LastEvaluatedKey" not in response:
-            return items
-        query = {**query, "ExclusiveStartKey": response["LastEvaluatedKey"]}

@@ -9,8 +9,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from codegateway.domain.outcomes import ApiSurface
 from codegateway.edge.caller import authenticated
-from codegateway.edge.error_responses import OPENAI_SURFACE
 from codegateway.errors import InvalidRequest
 from codegateway.proxy.admitting import admit
 from codegateway.proxy.chat_completions import encoder_for, messages_headers, translate_chat_request
@@ -21,8 +21,8 @@ from codegateway.web.messages import ForwardingResponse, new_exchange
 
 async def create_chat_completion(request: Request) -> Response:
     started = time.monotonic()
-    # Errors on this route answer in OpenAI's shape (edge/error_responses.py reads this).
-    request.scope["state"]["api_surface"] = OPENAI_SURFACE
+    # Errors on this route answer in OpenAI's shape (web/error_responses.py reads this).
+    request.scope["state"]["api_surface"] = ApiSurface.OPENAI
     gateway: Gateway = request.app.state.gateway
     caller = await authenticated(request, gateway.authenticator)
     body = await read_limited_body(request, gateway.settings.max_body_bytes)
@@ -39,7 +39,7 @@ async def create_chat_completion(request: Request) -> Response:
         started=started,
         path="/v1/messages",
         headers=messages_headers(request.scope["headers"]),
-        source=OPENAI_SURFACE,
+        source=ApiSurface.OPENAI,
     )
     opening = await admit(exchange, gateway.admission, gateway.upstream, gateway.settlement)
     return ForwardingResponse(gateway, exchange, functools.partial(encoder_for, chat), opening)

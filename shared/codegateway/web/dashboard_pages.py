@@ -16,7 +16,7 @@ from codegateway.domain.records import UsageRecord
 from codegateway.domain.tiers import next_tier
 from codegateway.errors import AuthenticationFailed, GatewayError, NotFound
 from codegateway.proxy.runtime import Gateway
-from codegateway.store.dashboard_sessions import DashboardSession
+from codegateway.store import DashboardSession
 from codegateway.web.dashboard_html import copy_block, csrf_field, e, linked_text, new_key_panel, notice, page, table
 from codegateway.web.dashboard_session import check_session_csrf, current_session
 from codegateway.web.dashboard_signin import SECURITY_HEADERS, form_fields, html, redirect

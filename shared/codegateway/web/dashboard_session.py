@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from codegateway.errors import PermissionDenied
 from codegateway.proxy.runtime import Gateway
-from codegateway.store.dashboard_sessions import DashboardSession
+from codegateway.store import DashboardSession
 
 SESSION_COOKIE = "cgw_session"
 PRE_SESSION_COOKIE = "cgw_csrf"

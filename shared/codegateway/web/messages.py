@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from codegateway.domain.clock import now_iso
 from codegateway.domain.message_request import parse_message_request
+from codegateway.domain.outcomes import ApiSurface
 from codegateway.edge.caller import authenticated
 from codegateway.proxy.admitting import admit
 from codegateway.proxy.attribution import AGENT_ID_HEADER, SESSION_ID_HEADER, attribution_id
@@ -63,7 +64,7 @@ def new_exchange(
     started: float,
     path: str | None = None,
     headers: list[tuple[bytes, bytes]] | None = None,
-    source: str = "anthropic",
+    source: ApiSurface = ApiSurface.ANTHROPIC,
 ) -> Exchange:
     """The exchange for a Messages body (the client's own, or one translated from another API)."""
     metered = not request.url.path.endswith("/count_tokens")

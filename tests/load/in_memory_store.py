@@ -36,8 +36,17 @@ class NoLedger:
         self.reserved = 0
         self.settled = 0
 
-    def reserve(self, account_id: str, hold: Hold) -> None:
+    def reserve(self, account_id: str, hold: Hold, **limits: Any) -> None:
         self.reserved += 1
+
+    def extend(self, account_id: str, hold: Hold, new_nano: int, *limits: Any) -> Hold:
+        return dataclasses.replace(hold, nano=max(hold.nano, new_nano))
+
+    def release_hold(self, account_id: str, hold: Hold) -> bool:
+        return True
+
+    def cap_use(self, account_id: str, counter_ids: Any) -> dict[str, int]:
+        return dict.fromkeys(counter_ids, 0)
 
     def settle(self, record: UsageRecord, hold: Hold) -> bool:
         self.settled += 1

@@ -48,10 +48,11 @@ class ForwardingResponse(Response):
 
 
 async def authenticated(request: Request, gateway: Gateway) -> Caller:
+    log_fields = request.scope["state"]["log_fields"]
     caller = await gateway.authenticator.authenticate(
-        request.headers.get("x-api-key"), request.headers.get("authorization")
+        request.headers.get("x-api-key"), request.headers.get("authorization"), log_fields
     )
-    request.scope["state"]["log_fields"].update(account_id=caller.account.account_id, key_id=caller.key.key_id)
+    log_fields.update(account_id=caller.account.account_id, key_id=caller.key.key_id)
     return caller
 
 

@@ -14,7 +14,7 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8080
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install install-app install-sam install-e2e install-browser screenshots run test unit lint format docs e2e sam-check bench bench-compare smoke clean
+.PHONY: help install install-app install-sam install-e2e install-browser screenshots run test unit lint format docs e2e sam-check bench bench-compare profile smoke clean
 
 help:  ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ $(LITELLM_VENV)/.installed: tests/load/litellm-requirements.txt
 	$(PYTHON) -m venv $(LITELLM_VENV)
 	$(LITELLM_VENV)/bin/pip install --quiet -r tests/load/litellm-requirements.txt
 	touch $@
+
+profile: install-app  ## CPU per request (DynamoDB and in-memory store, tiny and agent body) with py-spy flame graphs; PROFILE_ARGS=...
+	$(BIN)/python -m tests.load.profile --flame tests/load/results/flame $(PROFILE_ARGS)
 
 smoke: install-app  ## Check a deployed stack: make smoke URL=<PublicEndpoint> KEY=<key> [DIRECT_URL=<ProxyFunctionUrl>]
 	@test -n "$(URL)" && test -n "$(KEY)" || { echo "usage: make smoke URL=https://... KEY=sk-cg-... [DIRECT_URL=...]"; exit 2; }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import bcrypt
 import pytest
 
 from codegateway.domain.keys import (
@@ -183,3 +184,76 @@ def test_the_verification_cache_refuses_input_bcrypt_cannot_take_instead_of_rais
 
     assert verified.check(PresentedKey(record.key_id, plaintext + "x" * 10), record.key_hash) is False
     assert verified.bcrypt_checks == 0
+
+
+def _counting_bcrypt(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every bcrypt.checkpw the verification cache makes, by presented key."""
+    checked: list[bytes] = []
+    real_checkpw = bcrypt.checkpw
+
+    def checkpw(password: bytes, hashed: bytes) -> bool:
+        checked.append(password)
+        matched: bool = real_checkpw(password, hashed)
+        return matched
+
+    # domain/keys.py calls bcrypt.checkpw through the module, so patching the module counts its calls.
+    monkeypatch.setattr(bcrypt, "checkpw", checkpw)
+    return checked
+
+
+def test_a_new_keys_first_requests_arriving_together_share_one_bcrypt_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    account, record, plaintext = _fixture(rounds=8)
+    checked = _counting_bcrypt(monkeypatch)
+    auth = Authenticator(memory_store(account, record), VerifiedKeyCache(), refresh_after_s=1.0, max_age_s=1.0)
+
+    async def together() -> list[dict[str, str]]:
+        notes: list[dict[str, str]] = [{} for _ in range(12)]
+        callers = await asyncio.gather(*(auth.authenticate(plaintext, None, note) for note in notes))
+        assert {caller.account.account_id for caller in callers} == {"acct_1"}
+        return notes
+
+    notes = asyncio.run(together())
+    assert len(checked) == 1
+    assert sorted(note["key_check"] for note in notes) == ["bcrypt"] + ["bcrypt_shared"] * 11
+
+
+def test_a_wrong_secret_arriving_with_the_right_one_never_shares_its_bcrypt_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account, record, plaintext = _fixture(rounds=8)
+    checked = _counting_bcrypt(monkeypatch)
+    auth = Authenticator(memory_store(account, record), VerifiedKeyCache(), refresh_after_s=1.0, max_age_s=1.0)
+    forged = plaintext.split("_", 1)[0] + "_" + "Z" * 43
+
+    async def mixed() -> list[object]:
+        presented = [plaintext, forged, plaintext, forged, plaintext]
+        return await asyncio.gather(*(auth.authenticate(key, None) for key in presented), return_exceptions=True)
+
+    outcomes = asyncio.run(mixed())
+    assert [type(outcome).__name__ for outcome in outcomes] == [
+        "Caller",
+        "AuthenticationFailed",
+        "Caller",
+        "AuthenticationFailed",
+        "Caller",
+    ]
+    # One run for the right secret, one shared by the two wrong ones.
+    assert sorted(checked) == sorted([plaintext.encode(), forged.encode()])
+
+
+def test_a_request_that_gives_up_does_not_cancel_the_bcrypt_run_others_wait_for() -> None:
+    account, record, plaintext = _fixture(rounds=8)
+    verified = VerifiedKeyCache()
+    auth = Authenticator(memory_store(account, record), verified, refresh_after_s=1.0, max_age_s=1.0)
+
+    async def scenario() -> None:
+        leaver = asyncio.create_task(auth.authenticate(plaintext, None))
+        stayer = asyncio.create_task(auth.authenticate(plaintext, None))
+        await asyncio.sleep(0.001)
+        leaver.cancel()
+        caller = await stayer
+        assert caller.account.account_id == "acct_1"
+        assert leaver.cancelled()
+
+    asyncio.run(scenario())
+    assert verified.bcrypt_checks == 1

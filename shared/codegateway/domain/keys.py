@@ -77,7 +77,7 @@ class VerifiedKeyCache:
         self.bcrypt_checks = 0
 
     def check(self, key: PresentedKey, stored_hash: str) -> bool:
-        digest = hashlib.sha256(key.plaintext.encode()).digest()
+        digest = _digest(key)
         slot = (key.key_id, stored_hash)
         known = self._digests.get(slot)
         if known is not None:
@@ -95,3 +95,13 @@ class VerifiedKeyCache:
     def is_known(self, key: PresentedKey, stored_hash: str) -> bool:
         """True when `check` would answer from memory (lets callers skip a thread hop)."""
         return (key.key_id, stored_hash) in self._digests
+
+    @staticmethod
+    def attempt_of(key: PresentedKey, stored_hash: str) -> tuple[str, str, bytes]:
+        """What identifies one bcrypt check: the record's hash and the presented secret's digest, so
+        checks of the same secret can share one run and a different secret never shares another's."""
+        return key.key_id, stored_hash, _digest(key)
+
+
+def _digest(key: PresentedKey) -> bytes:
+    return hashlib.sha256(key.plaintext.encode()).digest()

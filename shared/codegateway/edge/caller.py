@@ -21,12 +21,13 @@ LOCAL_ACTOR = "local"
 async def authenticated(request: Request, authenticator: Authenticator, presented_key: str | None = None) -> Caller:
     """The caller of a key holder's route. The key comes from the headers (x-api-key, or a bearer
     token), or as `presented_key` when the caller typed it into a form (the dashboard's sign-in)."""
+    log_fields = request.scope["state"]["log_fields"]
     if presented_key is None:
         headers = request.headers
-        caller = await authenticator.authenticate(headers.get("x-api-key"), headers.get("authorization"))
+        caller = await authenticator.authenticate(headers.get("x-api-key"), headers.get("authorization"), log_fields)
     else:
-        caller = await authenticator.authenticate(presented_key, None)
-    request.scope["state"]["log_fields"].update(account_id=caller.account.account_id, key_id=caller.key.key_id)
+        caller = await authenticator.authenticate(presented_key, None, log_fields)
+    log_fields.update(account_id=caller.account.account_id, key_id=caller.key.key_id)
     return caller
 
 

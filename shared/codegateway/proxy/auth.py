@@ -1,13 +1,20 @@
 """Authenticate a caller: key format -> one GetItem (or a record at most max_age_s old) ->
-bcrypt once per key per process -> the key's account. Every failure is the same 401."""
+bcrypt once per key per process -> the key's account. Every failure is the same 401.
+
+A new key's first requests often arrive together (an agent opening several streams): they share one
+bcrypt run (single flight) instead of each spending tens of milliseconds of CPU on the same check.
+Runs are shared per (key id, stored hash, digest of the presented secret) only, so a wrong secret
+never rides on a right one's result.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from codegateway.domain.keys import VerifiedKeyCache, key_from_headers, parse_key
+from codegateway.domain.keys import PresentedKey, VerifiedKeyCache, key_from_headers, parse_key
 from codegateway.domain.records import Account, ApiKeyRecord
 from codegateway.errors import AccountSuspended, AuthenticationFailed
 from codegateway.proxy.exchange import Caller
@@ -26,6 +33,7 @@ class Authenticator:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._verified = verified
+        self._bcrypt_runs: dict[tuple[str, str, bytes], asyncio.Task[bool]] = {}
         self._keys: RecordCache[ApiKeyRecord] = RecordCache(
             _in_thread(store.api_keys.get), refresh_after_s=refresh_after_s, max_age_s=max_age_s, clock=clock
         )
@@ -33,7 +41,10 @@ class Authenticator:
             _in_thread(store.accounts.get), refresh_after_s=refresh_after_s, max_age_s=max_age_s, clock=clock
         )
 
-    async def authenticate(self, x_api_key: str | None, authorization: str | None) -> Caller:
+    async def authenticate(
+        self, x_api_key: str | None, authorization: str | None, log_fields: dict[str, Any] | None = None
+    ) -> Caller:
+        """The caller; `log_fields`, when given, learns whether this request waited for bcrypt."""
         presented = parse_key(key_from_headers(x_api_key, authorization))
         if presented is None:
             raise AuthenticationFailed()
@@ -43,8 +54,7 @@ class Authenticator:
         if self._verified.is_known(presented, record.key_hash):
             accepted = self._verified.check(presented, record.key_hash)
         else:
-            # bcrypt takes tens of milliseconds of CPU: keep it off the event loop.
-            accepted = await asyncio.to_thread(self._verified.check, presented, record.key_hash)
+            accepted = await self._bcrypt_once(presented, record.key_hash, log_fields)
         if not accepted:
             raise AuthenticationFailed()
         account = await self._accounts.get(record.account_id)
@@ -53,6 +63,27 @@ class Authenticator:
         if not account.is_active:
             raise AccountSuspended()
         return Caller(key=record, account=account)
+
+    async def _bcrypt_once(self, presented: PresentedKey, stored_hash: str, log_fields: dict[str, Any] | None) -> bool:
+        attempt = self._verified.attempt_of(presented, stored_hash)
+        run = self._bcrypt_runs.get(attempt)
+        if log_fields is not None:
+            log_fields["key_check"] = "bcrypt" if run is None else "bcrypt_shared"
+        if run is None:
+            # bcrypt takes tens of milliseconds of CPU: keep it off the event loop.
+            run = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(self._verified.check, presented, stored_hash)
+            )
+            self._bcrypt_runs[attempt] = run
+            run.add_done_callback(lambda done: self._bcrypt_ran(attempt, done))
+        # Shielded: one caller going away must not cancel the check the others wait for.
+        return await asyncio.shield(run)
+
+    def _bcrypt_ran(self, attempt: tuple[str, str, bytes], run: asyncio.Task[bool]) -> None:
+        del self._bcrypt_runs[attempt]
+        # Every waiter may have gone: an error left unread is theirs, not one to log as unretrieved.
+        if not run.cancelled():
+            run.exception()
 
 
 def _in_thread[V](read: Callable[[str], V | None]) -> Callable[[str], Awaitable[V | None]]:

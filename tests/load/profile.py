@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -100,6 +101,18 @@ async def send_sequentially(url: str, api_key: str, body: bytes, count: int) -> 
                     raise RuntimeError(f"{url}: HTTP {response.status_code}")
 
 
+def _calls_per_request(before: dict[str, Any] | None, after: dict[str, Any] | None, requests: int) -> str:
+    """DynamoDB operations per request while the timed requests ran (the local server's /_stats)."""
+    if before is None or after is None:
+        return "?"
+    operations = {
+        name: (count - before["operations"].get(name, 0)) / requests
+        for name, count in after["operations"].items()
+        if count - before["operations"].get(name, 0) > 0
+    }
+    return ", ".join(f"{name} {share:.2f}" for name, share in sorted(operations.items())) or "none"
+
+
 def start_py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).parent / "py-spy"
     command = [str(py_spy), "record", "--pid", str(pid), "--rate", "250", "--gil", "--nonblocking"]
@@ -127,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         in_memory_url, _ = stack.start_in_memory_proxy()
         proxies = {"dynamodb": (stack.proxy_url, stack.pids["proxy"])}
         proxies["in-memory"] = (in_memory_url, stack.pids["proxy-in-memory"])
-        print(f"{'store':<10} {'body':<6} {'bytes':>7} {'CPU ms/request':>15}")
+        print(f"{'store':<10} {'body':<6} {'bytes':>7} {'CPU ms/request':>15}  DynamoDB calls/request")
         for store_name, (base_url, pid) in proxies.items():
             for body_name, body in bodies.items():
                 url = base_url + "/v1/messages"
@@ -136,14 +149,16 @@ def main(argv: list[str] | None = None) -> int:
                 if args.flame:
                     args.flame.mkdir(parents=True, exist_ok=True)
                     spy = start_py_spy(pid, args.flame / f"{store_name}-{body_name}.svg")
+                calls_before = stack.dynamodb_stats()
                 used = cpu_seconds(pid)
                 asyncio.run(send_sequentially(url, api_key, body, args.requests))
                 used = cpu_seconds(pid) - used
+                calls = _calls_per_request(calls_before, stack.dynamodb_stats(), args.requests)
                 if spy is not None:
                     spy.send_signal(2)
                     spy.wait(60)
                 per_request_ms = used / args.requests * 1000
-                print(f"{store_name:<10} {body_name:<6} {len(body):>7} {per_request_ms:>15.2f}", flush=True)
+                print(f"{store_name:<10} {body_name:<6} {len(body):>7} {per_request_ms:>15.2f}  {calls}", flush=True)
     finally:
         stack.stop()
     if args.flame:

@@ -15,8 +15,9 @@ from codegateway.store import Store
 from tests.support.accounts import new_caller
 from tests.support.stack import RunningStack
 
-# Who called: a key holder's account and key, or the admin who signed the request.
-_KEY_HOLDER_FIELDS = {"account_id", "key_id"}
+# Who called: a key holder's account and key (and, on a key's first request in a process, how its
+# secret was checked), or the admin who signed the request.
+_KEY_HOLDER_FIELDS = {"account_id", "key_id", "key_check"}
 _ADMIN_FIELDS = {"actor"}
 
 

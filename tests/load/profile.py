@@ -1,4 +1,4 @@
-"""python -m tests.load.profile [--requests N] [--flame DIR]: CPU per request of the proxy, and where it goes.
+"""python -m tests.load.profile [--requests N] [--pause S] [--flame DIR]: CPU per request of the proxy and where.
 
 Starts the bench's stack (moto, the emulator, the proxy on DynamoDB and the proxy on the in-memory store,
 both through functions/proxy/run.sh), then sends N sequential streamed requests per (store, body) pair:
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -89,7 +90,7 @@ def agent_shaped_body() -> bytes:
     )
 
 
-async def send_sequentially(url: str, api_key: str, body: bytes, count: int) -> None:
+async def send_sequentially(url: str, api_key: str, body: bytes, count: int, pause_s: float = 0.0) -> None:
     headers = {"content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION, "x-api-key": api_key}
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=1)) as client:
         for _ in range(count):
@@ -98,6 +99,20 @@ async def send_sequentially(url: str, api_key: str, body: bytes, count: int) -> 
                     pass
                 if response.status_code != 200:
                     raise RuntimeError(f"{url}: HTTP {response.status_code}")
+            if pause_s:
+                await asyncio.sleep(pause_s)
+
+
+def _calls_per_request(before: dict[str, Any] | None, after: dict[str, Any] | None, requests: int) -> str:
+    """DynamoDB operations per request while the timed requests ran (the local server's /_stats)."""
+    if before is None or after is None:
+        return "?"
+    operations = {
+        name: (count - before["operations"].get(name, 0)) / requests
+        for name, count in after["operations"].items()
+        if count - before["operations"].get(name, 0) > 0
+    }
+    return ", ".join(f"{name} {share:.2f}" for name, share in sorted(operations.items())) or "none"
 
 
 def start_py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
@@ -112,6 +127,13 @@ def start_py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.load.profile", description=__doc__)
     parser.add_argument("--requests", type=int, default=300, help="timed requests per (store, body)")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=0.0,
+        help="seconds between timed requests (above record_max_age_s, 0.9, every request re-reads its key and "
+        "account, as an agent's requests seconds apart do)",
+    )
     parser.add_argument("--flame", type=Path, help="write py-spy flame graphs (SVG) into this directory")
     args = parser.parse_args(argv)
     bodies = {"tiny": MESSAGE_BODY, "agent": agent_shaped_body()}
@@ -127,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         in_memory_url, _ = stack.start_in_memory_proxy()
         proxies = {"dynamodb": (stack.proxy_url, stack.pids["proxy"])}
         proxies["in-memory"] = (in_memory_url, stack.pids["proxy-in-memory"])
-        print(f"{'store':<10} {'body':<6} {'bytes':>7} {'CPU ms/request':>15}")
+        print(f"{'store':<10} {'body':<6} {'bytes':>7} {'CPU ms/request':>15}  DynamoDB calls/request")
         for store_name, (base_url, pid) in proxies.items():
             for body_name, body in bodies.items():
                 url = base_url + "/v1/messages"
@@ -136,14 +158,16 @@ def main(argv: list[str] | None = None) -> int:
                 if args.flame:
                     args.flame.mkdir(parents=True, exist_ok=True)
                     spy = start_py_spy(pid, args.flame / f"{store_name}-{body_name}.svg")
+                calls_before = stack.dynamodb_stats()
                 used = cpu_seconds(pid)
-                asyncio.run(send_sequentially(url, api_key, body, args.requests))
+                asyncio.run(send_sequentially(url, api_key, body, args.requests, args.pause))
                 used = cpu_seconds(pid) - used
+                calls = _calls_per_request(calls_before, stack.dynamodb_stats(), args.requests)
                 if spy is not None:
                     spy.send_signal(2)
                     spy.wait(60)
                 per_request_ms = used / args.requests * 1000
-                print(f"{store_name:<10} {body_name:<6} {len(body):>7} {per_request_ms:>15.2f}", flush=True)
+                print(f"{store_name:<10} {body_name:<6} {len(body):>7} {per_request_ms:>15.2f}  {calls}", flush=True)
     finally:
         stack.stop()
     if args.flame:

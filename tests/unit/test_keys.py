@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import bcrypt
 import pytest
@@ -257,3 +258,35 @@ def test_a_request_that_gives_up_does_not_cancel_the_bcrypt_run_others_wait_for(
 
     asyncio.run(scenario())
     assert verified.bcrypt_checks == 1
+
+
+def test_once_the_records_expire_a_known_keys_account_is_read_beside_the_key_not_after_it() -> None:
+    account, record, plaintext = _fixture()
+    store = memory_store(account, record)
+    read_key, read_account = store.api_keys.get, store.accounts.get
+    account_read_started, waiting = threading.Event(), [False]
+    key_read_saw_account_read: list[bool] = []
+
+    def key_read(key_id: str) -> ApiKeyRecord | None:
+        if waiting[0]:
+            key_read_saw_account_read.append(account_read_started.wait(timeout=2))
+        return read_key(key_id)  # type: ignore[no-any-return]
+
+    def account_read(account_id: str) -> Account | None:
+        account_read_started.set()
+        return read_account(account_id)  # type: ignore[no-any-return]
+
+    store.api_keys.get, store.accounts.get = key_read, account_read
+    now = [100.0]
+    auth = Authenticator(store, VerifiedKeyCache(), refresh_after_s=0.4, max_age_s=0.9, clock=lambda: now[0])
+
+    async def scenario() -> Account:
+        await auth.authenticate(plaintext, None)  # unknown key: its account is only known after its read
+        account_read_started.clear()
+        waiting[0] = True
+        now[0] += 1.0  # both records past max_age_s: this request must read both
+        return (await auth.authenticate(plaintext, None)).account
+
+    assert asyncio.run(scenario()) == account
+    assert key_read_saw_account_read == [True]
+    assert store.api_keys.reads == 2 and store.accounts.reads == 2

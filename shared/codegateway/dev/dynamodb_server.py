@@ -11,6 +11,11 @@ cheap.
   waits on the lock. Backing up only the items the transaction touches keeps the all-or-nothing outcome
   (requests are serialised, nothing interleaves) at a cost that does not grow. `--stock` turns it off.
 
+- Keep-alive connections, as real DynamoDB keeps them: werkzeug's server closes every connection
+  after one answer (and, after each answer, reads whatever the client sends next for 10 ms to throw
+  it away), so every botocore call paid for a new TCP and urllib3 connection that production does
+  not. `KeepAliveHandler` answers each request with a Content-Length and leaves the connection open.
+
 GET /_stats (answered outside the lock) says how many requests it served, of which operations, and for
 how long it held the lock: busy_s / elapsed near 1 means the stand-in, not the gateway, is what
 requests wait for.
@@ -20,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import json
 import threading
 import time
+import traceback
 import types
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -84,6 +91,54 @@ def patch_moto() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items_backing_up_items  # type: ignore[method-assign]
 
 
+class KeepAliveHandler(MotoRequestHandler):
+    """HTTP/1.1 with persistent connections: the whole request body is read, the answer is buffered
+    and sent with its Content-Length, so the next request on the connection starts where this one
+    ended. Requests this cannot frame (chunked bodies, HEAD) go to werkzeug's own handling, which
+    closes the connection after answering."""
+
+    protocol_version = "HTTP/1.1"
+
+    def run_wsgi(self) -> None:
+        length = self.headers.get("Content-Length")
+        if self.command == "HEAD" or "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return super().run_wsgi()
+        if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(length)) if length else b"")
+        answer: dict[str, Any] = {}
+        written: list[bytes] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None, /
+        ) -> Callable[[bytes], object]:
+            answer.update(status=status, headers=headers)
+            return written.append
+
+        try:
+            application_iter = self.server.app(environ, start_response)
+            try:
+                chunks = list(application_iter)
+                body = b"".join([*written, *chunks])  # write() calls come before the returned iterable
+            finally:
+                if hasattr(application_iter, "close"):
+                    application_iter.close()
+        except Exception:
+            self.log_error("Error on request:\n%s", traceback.format_exc())
+            answer, body = {"status": "500 Internal Server Error", "headers": []}, b""
+            self.close_connection = True
+        code, _, message = answer["status"].partition(" ")
+        self.send_response(int(code), message)
+        for name, value in answer["headers"]:
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        # Head and body in one write: two small writes wait out the client's delayed ACK (40 ms).
+        self._headers_buffer.append(b"\r\n" + body)
+        self.flush_headers()
+
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 STATS_PATH = "/_stats"
 
@@ -120,7 +175,7 @@ def main() -> None:
     if not args.stock:
         patch_moto()
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, serialised_with_stats(app), threaded=True, request_handler=MotoRequestHandler)
+    run_simple(args.host, args.port, serialised_with_stats(app), threaded=True, request_handler=KeepAliveHandler)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Authenticate a caller: key format -> one GetItem (or a record at most max_age_s old) ->
-bcrypt once per key per process -> the key's account. Every failure is the same 401.
+bcrypt once per key per process -> the key's account (read beside the key once the key is known).
+Every failure is the same 401.
 
 A new key's first requests often arrive together (an agent opening several streams): they share one
 bcrypt run (single flight) instead of each spending tens of milliseconds of CPU on the same check.
@@ -48,6 +49,11 @@ class Authenticator:
         presented = parse_key(key_from_headers(x_api_key, authorization))
         if presented is None:
             raise AuthenticationFailed()
+        known = self._keys.last_known(presented.key_id)
+        if known is not None and not known.is_revoked:
+            # A key's account never changes: once both records are due, read them side by side,
+            # not one round trip after the other (an agent's requests come seconds apart, past max_age_s).
+            self._accounts.read_ahead(known.account_id)
         record = await self._keys.get(presented.key_id)
         if record is None or record.is_revoked:
             raise AuthenticationFailed()

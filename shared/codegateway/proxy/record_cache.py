@@ -50,6 +50,18 @@ class RecordCache[V]:
                 return entry.value
         return await asyncio.shield(self._start_read(record_id))
 
+    def last_known(self, record_id: str) -> V | None:
+        """The record as last read, however old: never to be served, only for what of it cannot change
+        (a key's account)."""
+        entry = self._entries.get(record_id)
+        return None if entry is None else entry.value
+
+    def read_ahead(self, record_id: str) -> None:
+        """Start now the read a `get` soon after would start or wait for (nothing while it is fresh)."""
+        entry = self._entries.get(record_id)
+        if entry is None or self._clock() - entry.read_at >= self._refresh_after_s:
+            self._start_read(record_id)
+
     def _start_read(self, record_id: str) -> asyncio.Task[V | None]:
         task = self._reads.get(record_id)
         if task is None:

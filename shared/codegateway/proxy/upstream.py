@@ -12,12 +12,14 @@ import random
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import quote
 
 import httpcore
 import httpx
 
 from codegateway.errors import UpstreamConnectFailed, UpstreamTimeout
+from codegateway.proxy.upstream_wire import WireBackend, WireError
 from codegateway.settings import Settings
 
 RETRYABLE_STATUSES = frozenset({502, 503, 504, 529})
@@ -136,6 +138,7 @@ class Upstream:
                 max_connections=None,
                 max_keepalive_connections=200,
                 keepalive_expiry=60.0,
+                network_backend=cast(httpcore.AsyncNetworkBackend, WireBackend()),
             )
             if transport is None
             else None
@@ -219,6 +222,7 @@ class Upstream:
 # What httpx calls TransportError, from either side: connect and network failures (timeouts of the
 # connect and write phases included), protocol errors such as a connection closed before any byte.
 _TRANSPORT_ERRORS = (
+    WireError,
     httpx.TransportError,
     httpcore.TimeoutException,
     httpcore.NetworkError,

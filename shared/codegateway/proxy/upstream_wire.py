@@ -104,8 +104,12 @@ class _Protocol(asyncio.Protocol):
         self._readable = asyncio.get_running_loop().create_future()
         await self._readable
 
+    @property
+    def write_paused(self) -> bool:
+        return self._writable is not None and not self._writable.done()
+
     async def until_writable(self) -> None:
-        if self._writable is not None and not self._writable.done():
+        if self._writable is not None:
             await self._writable
 
 
@@ -119,8 +123,12 @@ class WireStream:
             if protocol.eof:
                 return b""
             try:
-                async with asyncio.timeout(timeout):
+                # No timer when there is no limit (the relay bounds the upstream's reads itself).
+                if timeout is None:
                     await protocol.until_readable()
+                else:
+                    async with asyncio.timeout(timeout):
+                        await protocol.until_readable()
             except TimeoutError as error:
                 raise ReadError("read timed out") from error
             if not protocol.chunks:
@@ -140,11 +148,12 @@ class WireStream:
             transport.write(buffer)
         except (OSError, RuntimeError) as error:
             raise WriteError(str(error)) from error
-        try:
-            async with asyncio.timeout(timeout):
-                await protocol.until_writable()
-        except TimeoutError as error:
-            raise WriteTimeout("write timed out") from error
+        if protocol.write_paused:  # the kernel's send buffer is full: wait for it to drain
+            try:
+                async with asyncio.timeout(timeout):
+                    await protocol.until_writable()
+            except TimeoutError as error:
+                raise WriteTimeout("write timed out") from error
         if protocol.error is not None:
             raise WriteError(str(protocol.error)) from protocol.error
 

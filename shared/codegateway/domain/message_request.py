@@ -94,7 +94,7 @@ def unknown_model_message(model_id: str, catalog: Catalog) -> str:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
-    if not body.strip():
+    if not body or body.isspace():  # not body.strip(): no copy of a large body
         raise InvalidRequest("The request body is empty; send a JSON object.")
     try:
         payload = orjson.loads(body)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -64,41 +65,81 @@ class _ClientGone:
     pass
 
 
-# Chunks read ahead of a slow client, at most: beyond this the pump waits (backpressure), so a
+# Bytes read ahead of a slow client, at most: beyond this the pump waits (backpressure), so a
 # stalled client cannot make the gateway buffer the whole stream.
-QUEUED_CHUNKS_MAX = 256
+QUEUED_BYTES_MAX = 1024 * 1024
 # After the client leaves, how long to read on (sending nothing) for the usage the upstream already
 # owes: a stream's message_start (its input tokens), or the rest of a plain body.
 OWED_USAGE_GRACE_S = 5.0
 
 
-async def _pump(upstream: UpstreamResponse, queue: asyncio.Queue[object], room: asyncio.Semaphore) -> None:
+class _Channel:
+    """From the pump (and the disconnect watcher) to the relay loop, in order: a deque and one
+    future, and a timer only when the loop has to wait (no task or wait_for per chunk)."""
+
+    def __init__(self) -> None:
+        self._items: deque[object] = deque()
+        self._queued_bytes = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self._room: asyncio.Future[None] | None = None
+
+    def put(self, item: object) -> None:
+        if isinstance(item, bytes):
+            self._queued_bytes += len(item)
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def room(self) -> None:
+        """Wait while more than QUEUED_BYTES_MAX are queued."""
+        while self._queued_bytes > QUEUED_BYTES_MAX:
+            self._room = asyncio.get_running_loop().create_future()
+            await self._room
+
+    async def next(self, wait_s: float | None) -> object | None:
+        """The next item, or None when nothing came for wait_s."""
+        if not self._items:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(wait_s, _wake, waiter) if wait_s is not None else None
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+                if timer is not None:
+                    timer.cancel()
+            if not self._items:
+                return None
+        item = self._items.popleft()
+        if isinstance(item, bytes):
+            self._queued_bytes -= len(item)
+            if self._room is not None and not self._room.done() and self._queued_bytes <= QUEUED_BYTES_MAX:
+                self._room.set_result(None)
+        return item
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def _pump(upstream: UpstreamResponse, channel: _Channel) -> None:
     try:
         async for chunk in upstream.chunks():
             if chunk:
-                await room.acquire()
-                queue.put_nowait(chunk)
-        queue.put_nowait(_End())
+                await channel.room()
+                channel.put(chunk)
+        channel.put(_End())
     except Exception as error:
-        queue.put_nowait(error)
+        channel.put(error)
 
 
-async def _watch_disconnect(receive: Receive, queue: asyncio.Queue[object]) -> None:
+async def _watch_disconnect(receive: Receive, channel: _Channel) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            queue.put_nowait(_ClientGone())
+            channel.put(_ClientGone())
             return
-
-
-async def _next(queue: asyncio.Queue[object], wait_s: float) -> object | None:
-    """The next item, or None when nothing came for wait_s (time for a keepalive)."""
-    if not queue.empty():
-        return queue.get_nowait()
-    try:
-        return await asyncio.wait_for(queue.get(), timeout=wait_s)
-    except TimeoutError:
-        return None
 
 
 async def relay(
@@ -117,21 +158,21 @@ async def relay(
 ) -> RelayOutcome:
     client = _Client(send, capture, encoder)
     outcome = RelayOutcome(status=upstream.status)
-    queue: asyncio.Queue[object] = asyncio.Queue()
-    room = asyncio.Semaphore(QUEUED_CHUNKS_MAX)
-    pump = asyncio.create_task(_pump(upstream, queue, room))
-    watcher = asyncio.create_task(_watch_disconnect(receive, queue))
+    channel = _Channel()
+    # The watcher first: a client already gone is seen before any chunk (the pump may queue a whole
+    # buffered answer without ever yielding to the loop).
+    watcher = asyncio.create_task(_watch_disconnect(receive, channel))
+    pump = asyncio.create_task(_pump(upstream, channel))
     refused = False
     try:
         # The whole response, slow clients included, ends at the deadline.
         async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
             await client.start(upstream.status, response_headers)
             while True:
-                item = await _next(queue, keepalive_interval_s)
+                item = await channel.next(keepalive_interval_s)
                 if item is None:
                     outcome.keepalives_sent += await client.ping()
                 elif isinstance(item, bytes):
-                    room.release()
                     if outcome.first_chunk_s is None:
                         outcome.first_chunk_s = time.monotonic() - started
                     # With a budget, a large chunk (a burst read after a stall) is relayed a few events
@@ -158,7 +199,7 @@ async def relay(
                     await client.error("billing_error", budget.refusal_message() if budget else "")
                     break
         if outcome.ended == Ended.CLIENT_DISCONNECTED:
-            await _read_owed_usage(queue, room, capture)
+            await _read_owed_usage(channel, capture)
     except TimeoutError:
         outcome.ended = Ended.TIMEOUT
         with contextlib.suppress(TimeoutError):
@@ -200,16 +241,15 @@ def _pieces(chunk: bytes, size: int = PIECE_BYTES) -> Iterator[bytes]:
         yield chunk[start:]
 
 
-async def _read_owed_usage(queue: asyncio.Queue[object], room: asyncio.Semaphore, capture: UsageCapture) -> None:
+async def _read_owed_usage(channel: _Channel, capture: UsageCapture) -> None:
     """The client left. The upstream has already done (and will bill) some work: read on, sending
     nothing, until its usage for that work is known, so the request is charged what it cost."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(OWED_USAGE_GRACE_S):
             while not capture.input_known:
-                item = await queue.get()
+                item = await channel.next(None)
                 if not isinstance(item, bytes):
                     return
-                room.release()
                 capture.feed(item)
 
 

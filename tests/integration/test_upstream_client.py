@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -51,6 +51,9 @@ def _serve(seen: list[str | None], ca: PrivateCa | None = None) -> Iterator[str]
     server.server_close()
 
 
+Backend = Literal["asyncio", "anyio"]
+
+
 @pytest.fixture
 def cookie_setting_upstream() -> Iterator[tuple[str, list[str | None]]]:
     seen: list[str | None] = []
@@ -63,9 +66,10 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
     return private_ca(tmp_path_factory.mktemp("ca"))
 
 
-async def _requests(url: str, count: int) -> list[list[tuple[bytes, bytes]]]:
+async def _requests(url: str, count: int, backend: Backend = "asyncio") -> list[list[tuple[bytes, bytes]]]:
     """`count` requests in a row through one Upstream (one pool); the headers each answer had."""
-    upstream = Upstream(Settings(upstream_url=url, connect_timeout_s=5.0), lambda: "sk-up")
+    settings = Settings(upstream_url=url, connect_timeout_s=5.0, upstream_network_backend=backend)
+    upstream = Upstream(settings, lambda: "sk-up")
     answers = []
     try:
         for index in range(count):
@@ -91,19 +95,21 @@ def test_a_cookie_the_upstream_set_is_never_sent_with_a_later_request(
     assert all(name != b"set-cookie" for headers in answers for name, _ in headers)
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "anyio"])
 def test_tls_to_a_trusted_certificate_works_for_requests_in_a_row(
-    ca: PrivateCa, monkeypatch: pytest.MonkeyPatch
+    ca: PrivateCa, monkeypatch: pytest.MonkeyPatch, backend: Backend
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(ca.ca_pem))
     seen: list[str | None] = []
     for url in _serve(seen, ca):
-        assert len(asyncio.run(_requests(url, 3))) == 3
+        assert len(asyncio.run(_requests(url, 3, backend))) == 3
     assert seen == [None, None, None]
 
 
-def test_tls_to_an_untrusted_certificate_is_refused(ca: PrivateCa) -> None:
+@pytest.mark.parametrize("backend", ["asyncio", "anyio"])
+def test_tls_to_an_untrusted_certificate_is_refused(ca: PrivateCa, backend: Backend) -> None:
     seen: list[str | None] = []
     for url in _serve(seen, ca):
         with pytest.raises(UpstreamConnectFailed):
-            asyncio.run(_requests(url, 1))
+            asyncio.run(_requests(url, 1, backend))
     assert seen == []

@@ -138,7 +138,11 @@ class Upstream:
                 max_connections=None,
                 max_keepalive_connections=200,
                 keepalive_expiry=60.0,
-                network_backend=cast(httpcore.AsyncNetworkBackend, WireBackend()),
+                network_backend=(
+                    cast(httpcore.AsyncNetworkBackend, WireBackend())
+                    if settings.upstream_network_backend == "asyncio"
+                    else None
+                ),
             )
             if transport is None
             else None

@@ -118,7 +118,8 @@ def _calls_per_request(before: dict[str, Any] | None, after: dict[str, Any] | No
 def start_py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).parent / "py-spy"
     command = [str(py_spy), "record", "--pid", str(pid), "--rate", "250", "--gil", "--nonblocking"]
-    command += ["--format", "flamegraph" if out.suffix == ".svg" else "speedscope", "--output", str(out)]
+    formats = {".svg": "flamegraph", ".txt": "raw"}  # raw: collapsed stacks, one per line, for scripts
+    command += ["--format", formats.get(out.suffix, "speedscope"), "--output", str(out)]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # attached before the timed requests start
     return spy
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "account, as an agent's requests seconds apart do)",
     )
     parser.add_argument("--flame", type=Path, help="write py-spy flame graphs (SVG) into this directory")
+    parser.add_argument("--stacks", action="store_true", help="with --flame: collapsed stacks (.txt), not SVG")
     args = parser.parse_args(argv)
     bodies = {"tiny": MESSAGE_BODY, "agent": agent_shaped_body()}
     stack = BenchStack(log_dir=REPO / "tests" / "load" / "results" / "profile-logs")
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 spy = None
                 if args.flame:
                     args.flame.mkdir(parents=True, exist_ok=True)
-                    spy = start_py_spy(pid, args.flame / f"{store_name}-{body_name}.svg")
+                    spy = start_py_spy(pid, args.flame / f"{store_name}-{body_name}.{'txt' if args.stacks else 'svg'}")
                 calls_before = stack.dynamodb_stats()
                 used = cpu_seconds(pid)
                 asyncio.run(send_sequentially(url, api_key, body, args.requests, args.pause))

@@ -25,6 +25,7 @@ from codegateway.domain.records import Account
 from codegateway.domain.tiers import spend_window
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
+from codegateway.store.dynamodb_http import DynamoDBHttpClient
 from codegateway.tiering.job import TierRunReport, recompute_tiers
 from tests.support.tier_tables import USD, batch_put, put_accounts, rollup_item
 
@@ -34,16 +35,30 @@ LAMBDA_MB_PER_VCPU = 1769
 
 
 class CallCounter:
-    """Counts DynamoDB calls by operation through botocore's event hooks (no patching)."""
+    """Counts DynamoDB calls by operation: around the tables' client's one entry point, or through
+    botocore's event hooks when the store has botocore's client."""
 
     def __init__(self, store: Store) -> None:
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
-        store.client.meta.events.register("before-call.dynamodb.*", self._count)
+        client = store.client
+        if isinstance(client, DynamoDBHttpClient):
+            send = client.request
+
+            def counted(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+                self._count_operation(operation)
+                return send(operation, params)
+
+            client.request = counted  # type: ignore[method-assign]
+        else:
+            client.meta.events.register("before-call.dynamodb.*", self._count)
 
     def _count(self, model: Any, **_: Any) -> None:
+        self._count_operation(model.name)
+
+    def _count_operation(self, name: str) -> None:
         with self._lock:
-            self.calls[model.name] += 1
+            self.calls[name] += 1
 
     def take(self) -> Counter[str]:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from codegateway.domain.records import Account
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
 from codegateway.store.accounts import account_to_item
+from codegateway.store.client import build_botocore_client
+from codegateway.store.dynamodb_http import DynamoDBHttpClient
 
 USD = 1_000_000_000
 _BATCH = 25  # BatchWriteItem's limit
@@ -30,7 +33,7 @@ def fresh_tables(dynamodb_endpoint: str, **overrides: Any) -> Iterator[tuple[Set
         yield settings, store
     finally:
         for name in names.values():
-            store.client.delete_table(TableName=name)
+            _table_admin(store).delete_table(TableName=name)
 
 
 def rollup_item(account_id: str, day: date, billed_nano: int) -> dict[str, Any]:
@@ -58,7 +61,20 @@ def batch_put(store: Store, table: str, items: Iterable[dict[str, Any]]) -> None
 def _write(store: Store, table: str, batch: list[dict[str, Any]]) -> None:
     request = {table: batch}
     while request:
-        request = store.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        request = _table_admin(store).batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+
+@functools.cache
+def _botocore_client(endpoint_url: str) -> Any:
+    return build_botocore_client(Settings(dynamodb_endpoint=endpoint_url))
+
+
+def _table_admin(store: Store) -> Any:
+    """botocore's client on the store's DynamoDB, for what only tests do (batch writes, dropping tables):
+    the tables' own client speaks only the operations the gateway uses."""
+    client = store.client
+    endpoint = client.endpoint_url if isinstance(client, DynamoDBHttpClient) else client.meta.endpoint_url
+    return _botocore_client(endpoint)
 
 
 def put_rollups(store: Store, settings: Settings, account_id: str, billed_by_day: dict[date, int]) -> None:

@@ -13,20 +13,47 @@ from typing import Any
 
 import botocore.session
 from botocore.config import Config
+from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
 from codegateway.errors import StoreThrottled, StoreUnavailable
 from codegateway.settings import Settings
+from codegateway.store.dynamodb_http import DynamoDBHttpClient, regional_endpoint
 from codegateway.store.items import Item
 
 DynamoClient = Any  # botocore's generated client has no importable static type.
 Operation = Callable[..., dict[str, Any]]
+
+# The local stack (moto) accepts any credentials; don't make a developer configure some.
+_LOCAL = "local"
 
 # The cancellation reason of a transaction item whose condition failed.
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 def build_dynamodb_client(settings: Settings) -> DynamoClient:
+    """The tables' client: DynamoDB's JSON protocol over kept-alive connections (store/dynamodb_http.py),
+    or botocore's own with CGW_DYNAMODB_CLIENT=botocore."""
+    if settings.dynamodb_client == "botocore":
+        return build_botocore_client(settings)
+    if settings.dynamodb_endpoint:
+        local = ReadOnlyCredentials(_LOCAL, _LOCAL, None)
+        return DynamoDBHttpClient(
+            settings.dynamodb_endpoint, settings.aws_region, lambda: local, timeout_s=settings.dynamodb_timeout_s,
+            max_idle_connections=settings.io_threads,
+        )  # fmt: skip
+    # The default chain (in Lambda: the function role's variables), refreshed by botocore when it expires.
+    chain = botocore.session.Session().get_credentials()
+    return DynamoDBHttpClient(
+        regional_endpoint(settings.aws_region),
+        settings.aws_region,
+        lambda: None if chain is None else chain.get_frozen_credentials(),
+        timeout_s=settings.dynamodb_timeout_s,
+        max_idle_connections=settings.io_threads,
+    )
+
+
+def build_botocore_client(settings: Settings) -> DynamoClient:
     config = Config(
         region_name=settings.aws_region,
         connect_timeout=settings.dynamodb_timeout_s,
@@ -38,9 +65,7 @@ def build_dynamodb_client(settings: Settings) -> DynamoClient:
     )
     kwargs: dict[str, Any] = {"config": config, "region_name": settings.aws_region}
     if settings.dynamodb_endpoint:
-        # The local stack (moto) accepts any credentials; don't make a developer configure some.
-        local = "local"
-        kwargs.update(endpoint_url=settings.dynamodb_endpoint, aws_access_key_id=local, aws_secret_access_key=local)
+        kwargs.update(endpoint_url=settings.dynamodb_endpoint, aws_access_key_id=_LOCAL, aws_secret_access_key=_LOCAL)
     # botocore directly, not boto3: boto3 would also import s3transfer, ~0.1 s of cold start for nothing.
     return botocore.session.Session().create_client("dynamodb", **kwargs)
 

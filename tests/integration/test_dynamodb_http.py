@@ -1,0 +1,292 @@
+"""The tables' DynamoDB client (store/dynamodb_http.py) against a scripted DynamoDB on loopback: what it
+sends is signed as SigV4 requires, connections are kept alive, and failures surface as botocore's do,
+so the store's fail-closed and retry rules hold. The real-protocol checks (conditions, transactions,
+cancellation reasons) run against the local stack's DynamoDB in every store test."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from unittest.mock import patch
+
+import orjson
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import ReadOnlyCredentials
+from botocore.exceptions import ClientError
+
+from codegateway.errors import StoreThrottled, StoreUnavailable
+from codegateway.settings import Settings
+from codegateway.store import build_store
+from codegateway.store.client import ThrottleRetry, call, call_retrying_throttles
+from codegateway.store.dynamodb_http import DynamoDBHttpClient, regional_endpoint
+
+CREDENTIALS = ReadOnlyCredentials("AKIDLOCALTEST", "not-a-real-secret", "session-token-value")
+GET = {"TableName": "codegateway-api-keys", "Key": {"key_id": {"S": "0123456789abcdef"}}}
+REGION = "eu-west-1"
+
+
+@dataclass
+class Seen:
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    connection: int
+
+
+# What the scripted server answers: (status, JSON body or raw bytes, extra headers), or "reset" to
+# close the connection without answering, or "hang" to answer nothing for a while.
+Answer = tuple[int, Any, dict[str, str]] | str
+
+
+@dataclass
+class ScriptedDynamoDB:
+    answers: list[Answer] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+    connections: int = 0
+    close_after_each: bool = False
+
+    def answer(self) -> Answer:
+        return self.answers.pop(0) if self.answers else (200, {"Item": {"key_id": {"S": "x"}}}, {})
+
+
+def _handler(script: ScriptedDynamoDB) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            script.connections += 1
+            self.connection_number = script.connections
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            script.seen.append(
+                Seen(self.headers.get("X-Amz-Target", ""), dict(self.headers.items()), body, self.connection_number)
+            )
+            answer = script.answer()
+            if answer == "reset":
+                self.close_connection = True
+                return
+            if answer == "hang":
+                time.sleep(1.0)
+                self.close_connection = True
+                return
+            assert not isinstance(answer, str)
+            status, payload, extra = answer
+            data = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-amz-json-1.0")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-amz-crc32", extra.pop("x-amz-crc32", str(zlib.crc32(data))))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            if script.close_after_each:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[tuple[ScriptedDynamoDB, str]]:
+    script = ScriptedDynamoDB()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield script, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _client(
+    url: str, timeout_s: float = 2.0, credentials: Callable[[], Any] = lambda: CREDENTIALS
+) -> DynamoDBHttpClient:
+    return DynamoDBHttpClient(url, REGION, credentials, timeout_s=timeout_s)
+
+
+def _signature_of(seen: Seen, url: str) -> str:
+    """The signature botocore's signer gives the request as it arrived (its own headers and bytes)."""
+    names = {"content-type", "x-amz-target", "x-amz-date", "x-amz-security-token"}
+    arrived = {name: value for name, value in seen.headers.items() if name.lower() in names}
+    request = AWSRequest(method="POST", url=url + "/", data=seen.body, headers=arrived)
+    signed_at = datetime.strptime(seen.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    with patch("botocore.auth.get_current_datetime", return_value=signed_at):
+        SigV4Auth(CREDENTIALS, "dynamodb", REGION).add_auth(request)
+    return str(request.headers["Authorization"])
+
+
+def test_what_goes_over_the_wire_is_dynamodbs_json_protocol_signed_over_those_very_bytes(
+    dynamodb: tuple[ScriptedDynamoDB, str],
+) -> None:
+    script, url = dynamodb
+    answer = _client(url).get_item(**GET)
+
+    assert answer["Item"] == {"key_id": {"S": "x"}}
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    (seen,) = script.seen
+    assert seen.target == "DynamoDB_20120810.GetItem"
+    assert seen.headers["Content-Type"] == "application/x-amz-json-1.0"
+    assert orjson.loads(seen.body) == GET
+    assert seen.headers["X-Amz-Security-Token"] == "session-token-value"
+    authorization = seen.headers["Authorization"]
+    assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/{seen.headers['X-Amz-Date'][:8]}/")
+    assert f"/{REGION}/dynamodb/aws4_request" in authorization
+    assert "host" in authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+    # DynamoDB recomputes the signature from what it received; so does this check.
+    assert authorization == _signature_of(seen, url)
+    tampered = Seen(seen.target, seen.headers, seen.body.replace(b"0123", b"9999"), seen.connection)
+    assert authorization != _signature_of(tampered, url)
+    assert CREDENTIALS.secret_key not in str(seen.headers)
+
+
+def test_calls_share_one_kept_alive_connection(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+    script, url = dynamodb
+    client = _client(url)
+    for _ in range(5):
+        client.get_item(**GET)
+    assert [seen.connection for seen in script.seen] == [1] * 5
+    assert script.connections == 1
+
+
+def test_a_server_that_closes_each_connection_gets_a_new_one_each_call(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+    script, url = dynamodb
+    script.close_after_each = True
+    client = _client(url)
+    for _ in range(3):
+        client.get_item(**GET)
+    assert [seen.connection for seen in script.seen] == [1, 2, 3]
+
+
+def test_a_connection_closed_before_the_answer_is_tried_again_on_a_new_one(
+    dynamodb: tuple[ScriptedDynamoDB, str],
+) -> None:
+    script, url = dynamodb
+    client = _client(url)
+    client.get_item(**GET)
+    script.answers = ["reset"]
+    answer = client.get_item(**GET)
+    assert answer["Item"] == {"key_id": {"S": "x"}}
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert [seen.connection for seen in script.seen] == [1, 1, 2]
+
+
+def test_a_store_that_keeps_failing_is_unavailable_after_two_attempts(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+    script, url = dynamodb
+    client = _client(url)
+    script.answers = ["reset", "reset", "reset"]
+    with pytest.raises(StoreUnavailable):
+        call(client.get_item, **GET)
+    assert len(script.seen) == 2
+
+    script.answers = [
+        (500, {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "boom"}, {})
+    ] * 3
+    script.seen.clear()
+    with pytest.raises(StoreUnavailable):
+        call(client.get_item, **GET)
+    assert len(script.seen) == 2
+
+
+def test_nothing_listening_is_unavailable() -> None:
+    client = _client("http://127.0.0.1:9", timeout_s=0.5)
+    with pytest.raises(StoreUnavailable):
+        call(client.get_item, **GET)
+
+
+def test_an_answer_that_never_comes_is_unavailable_within_two_timeouts(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+    script, url = dynamodb
+    script.answers = ["hang", "hang"]
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        call(_client(url, timeout_s=0.2).get_item, **GET)
+    assert len(script.seen) == 2
+    assert time.monotonic() - started < 0.9  # two 0.2 s timeouts, not the server's 1 s hang each
+
+
+def test_a_damaged_answer_is_never_used(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+    script, url = dynamodb
+    wrong = {"x-amz-crc32": "12345"}
+    script.answers = [(200, {"Item": {"key_id": {"S": "damaged"}}}, dict(wrong))]
+    assert _client(url).get_item(**GET)["Item"] == {"key_id": {"S": "x"}}
+    script.answers = [(200, {"Item": {}}, dict(wrong)), (200, {"Item": {}}, dict(wrong))]
+    with pytest.raises(StoreUnavailable):
+        call(_client(url).get_item, **GET)
+
+
+def test_a_failed_condition_is_botocores_client_error_with_its_cancellation_reasons(
+    dynamodb: tuple[ScriptedDynamoDB, str],
+) -> None:
+    script, url = dynamodb
+    reasons = [{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}]
+    script.answers = [
+        (
+            400,
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons",
+                "CancellationReasons": reasons,
+            },
+            {"x-amzn-RequestId": "REQ123"},
+        )
+    ]
+    with pytest.raises(ClientError) as caught:
+        _client(url).transact_write_items(TransactItems=[])
+    error = caught.value
+    assert error.response["Error"]["Code"] == "TransactionCanceledException"
+    assert error.response["CancellationReasons"] == reasons
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error.response["ResponseMetadata"]["RequestId"] == "REQ123"
+    assert error.operation_name == "TransactWriteItems"
+    assert len(script.seen) == 1  # a real answer: not tried again
+
+
+def test_a_throttle_is_tried_again_then_becomes_the_stores_503(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+    script, url = dynamodb
+    throttled: Answer = (
+        400,
+        {"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", "message": "slow down"},
+        {},
+    )
+    script.answers = [throttled]
+    assert _client(url).get_item(**GET)["ResponseMetadata"]["RetryAttempts"] == 1
+
+    script.answers = [throttled] * 10
+    script.seen.clear()
+    sleeps: list[float] = []
+    retry = ThrottleRetry(attempts=3, sleep=sleeps.append, jitter=lambda low, high: high)
+    with pytest.raises(StoreThrottled):
+        call_retrying_throttles(_client(url).get_item, GET, retry)
+    assert len(script.seen) == 6  # the store's 3 attempts, each tried twice by the client
+    assert sleeps == [0.05, 0.1]
+
+
+def test_no_credentials_is_unavailable_not_an_unsigned_request(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+    script, url = dynamodb
+    with pytest.raises(StoreUnavailable):
+        call(_client(url, credentials=lambda: None).get_item, **GET)
+    assert script.seen == []
+
+
+def test_the_tables_get_this_client_unless_botocores_is_asked_for() -> None:
+    local = Settings(dynamodb_endpoint="http://127.0.0.1:8000")
+    assert isinstance(build_store(local).client, DynamoDBHttpClient)
+    aws = build_store(Settings(aws_region="ap-southeast-2")).client
+    assert isinstance(aws, DynamoDBHttpClient)
+    assert aws.endpoint_url == "https://dynamodb.ap-southeast-2.amazonaws.com"
+    assert regional_endpoint("cn-north-1") == "https://dynamodb.cn-north-1.amazonaws.com.cn"
+    botocore_client = build_store(local.model_copy(update={"dynamodb_client": "botocore"})).client
+    assert not isinstance(botocore_client, DynamoDBHttpClient)
+    assert botocore_client.meta.endpoint_url == "http://127.0.0.1:8000"

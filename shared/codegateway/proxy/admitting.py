@@ -32,6 +32,10 @@ async def admit(
     assert exchange.message is not None
     opening = asyncio.create_task(open_upstream(exchange, upstream, plain=not exchange.message.stream))
     exchange.log_fields["speculative"] = True
+    # Let the upstream call run to its first wait (on a kept-alive connection: the request written)
+    # before admission's store call starts: that call's thread would otherwise take the GIL from the
+    # send, and the upstream's first byte is what the client waits for.
+    await asyncio.sleep(0)
     try:
         await admission.admit(exchange, planned)
     except BaseException as refusal:

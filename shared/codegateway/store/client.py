@@ -5,6 +5,7 @@ Also the two idioms every table uses: a conditional write (`write_if`) and readi
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -34,7 +35,7 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 def build_dynamodb_client(settings: Settings) -> DynamoClient:
     """The tables' client: DynamoDB's JSON protocol over kept-alive connections (store/dynamodb_http.py),
     or botocore's own with CGW_DYNAMODB_CLIENT=botocore."""
-    if settings.dynamodb_client == "botocore":
+    if settings.dynamodb_client == "botocore" or _endpoint_from_aws_environment(settings):
         return build_botocore_client(settings)
     if settings.dynamodb_endpoint:
         local = ReadOnlyCredentials(_LOCAL, _LOCAL, None)
@@ -51,6 +52,25 @@ def build_dynamodb_client(settings: Settings) -> DynamoClient:
         timeout_s=settings.dynamodb_timeout_s,
         max_idle_connections=settings.io_threads,
     )
+
+
+# Endpoint choices botocore makes from the AWS environment that the JSON client does not: FIPS,
+# dual-stack, an endpoint URL (LocalStack, a VPC endpoint). Silently ignoring one would send the
+# gateway's writes somewhere else than asked; botocore's client honours them all.
+_BOTOCORE_ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT",
+)  # fmt: skip
+# Regions whose DynamoDB endpoint regional_endpoint knows: the aws, aws-cn and aws-us-gov partitions.
+_REGION_PREFIXES = ("us-", "eu-", "ap-", "sa-", "ca-", "me-", "af-", "il-", "mx-", "cn-")
+
+
+def _endpoint_from_aws_environment(settings: Settings) -> bool:
+    if settings.dynamodb_endpoint:
+        return False
+    if any(os.environ.get(name, "").strip().lower() not in ("", "false") for name in _BOTOCORE_ENDPOINT_VARIABLES):
+        return True
+    region = settings.aws_region
+    return not region.startswith(_REGION_PREFIXES) or "-iso" in region
 
 
 def build_botocore_client(settings: Settings) -> DynamoClient:

@@ -9,13 +9,18 @@ JSON out, JSON back, signed with botocore's own SigV4 signer and credential chai
 It is a drop-in for what the tables use of botocore's client: the same method names and arguments,
 the same answers, and the same `ClientError` (code, message, `CancellationReasons`, HTTP status) and
 `BotoCoreError` transport failures, so `store.client.call` and every condition check work unchanged.
-Like botocore's configuration (store/client.py), a call is tried at most twice: once more after a
-transport failure, a 5xx, a throttle or a damaged answer (CRC32), always on a new connection. Every
-write the ledger sends is safe to send twice (store/ledger.py).
+As botocore's standard mode does with the configuration store/client.py gives it, a call is tried at
+most twice: once more after a transport failure (on a new connection), a 500/502/503/504 or a 429 (after
+up to 25 ms), or a damaged answer (CRC32). Throttles are retried, with backoff, by `store.client.call`.
+A TransactWriteItems carries a ClientRequestToken, the same on both attempts, as botocore adds one: a
+retried transaction whose first attempt committed is answered as a success, not run again. A kept-alive
+connection is not reused once idle IDLE_MAX_S or closed by the server (as urllib3 checks), so a
+connection DynamoDB dropped between invocations does not use up the retry. TLS trusts what botocore
+trusts (certifi's bundle, or AWS_CA_BUNDLE).
 
-Not supported, because nothing here uses them: binary attributes (B, BS), endpoint discovery, FIPS or
-dual-stack endpoints (set CGW_DYNAMODB_ENDPOINT), HTTP(S) proxies. CGW_DYNAMODB_CLIENT=botocore
-puts botocore's client back.
+Not supported, because nothing here uses them: binary attributes (B, BS), endpoint discovery, FIPS,
+dual-stack or custom endpoints from the AWS environment, HTTP(S) proxies; `build_dynamodb_client` hands
+those environments botocore's client. CGW_DYNAMODB_CLIENT=botocore does so everywhere.
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ from __future__ import annotations
 import collections
 import http.client
 import os
+import random
+import select
 import ssl
 import threading
+import time
+import uuid
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -41,23 +50,24 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.httpsession import get_cert_path
 
 TARGET_PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
 ATTEMPTS = 2  # botocore's standard mode as store/client.py configures it: total_max_attempts=2
+# Before the second attempt after a transient answer: botocore's base delay for DynamoDB.
+RETRY_PAUSE_MAX_S = 0.025
+# A kept-alive connection idle longer than this is closed, not reused (DynamoDB drops idle ones).
+IDLE_MAX_S = 30.0
 
-# Answers worth one more try: botocore's standard retry mode treats these codes as throttles or
-# transient (botocore/retries/standard.py); `store.client.call` adds its own backoff for throttles.
+# Answers worth one more try besides 500/502/503/504/429: transient by botocore's standard retry mode
+# (botocore/retries/standard.py) or marked retryable in DynamoDB's model. Throttles are not here:
+# `store.client.call` retries those, with backoff.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRYABLE_CODES = frozenset(
     {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "ProvisionedThroughputExceededException",
         "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "LimitExceededException",
+        "ReplicatedWriteConflictException",
         "RequestTimeout",
         "RequestTimeoutException",
         "PriorRequestNotComplete",
@@ -78,9 +88,10 @@ def regional_endpoint(region: str) -> str:
 class _RetryableAnswer(Exception):
     """An answer that one more attempt may fix; carries what to raise if it was the last."""
 
-    def __init__(self, final: Exception) -> None:
+    def __init__(self, final: Exception, transport: bool) -> None:
         super().__init__(str(final))
         self.final = final
+        self.transport = transport  # the connection failed: the next attempt takes a new one
 
 
 class DynamoDBHttpClient:
@@ -94,8 +105,8 @@ class DynamoDBHttpClient:
         max_idle_connections: int = 64,
     ) -> None:
         parts = urlsplit(endpoint_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) endpoint: {endpoint_url!r}")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+            raise ValueError(f"not an http(s) endpoint without a path: {endpoint_url!r}")
         self.endpoint_url = endpoint_url.rstrip("/")
         self._url = self.endpoint_url + "/"
         self._tls = parts.scheme == "https"
@@ -106,7 +117,8 @@ class DynamoDBHttpClient:
         self._timeout_s = timeout_s
         self._max_idle = max_idle_connections
         # LIFO, so the connections kept are the recently used ones; deque's append/pop are atomic.
-        self._idle: collections.deque[Connection] = collections.deque()
+        # Each with when it was last used (time.monotonic()).
+        self._idle: collections.deque[tuple[Connection, float]] = collections.deque()
         self._tls_context: ssl.SSLContext | None = None
         self._tls_lock = threading.Lock()
 
@@ -130,6 +142,8 @@ class DynamoDBHttpClient:
         return self.request("Scan", params)
 
     def transact_write_items(self, **params: Any) -> dict[str, Any]:
+        # Serialised once below, so both attempts carry the same token (botocore adds one as well).
+        params.setdefault("ClientRequestToken", str(uuid.uuid4()))
         return self.request("TransactWriteItems", params)
 
     def list_tables(self, **params: Any) -> dict[str, Any]:
@@ -144,38 +158,55 @@ class DynamoDBHttpClient:
     def request(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """One operation, tried at most ATTEMPTS times; DynamoDB's answer as a dict, or ClientError."""
         body = orjson.dumps(params)
+        fresh = False
         for attempt in range(ATTEMPTS):
             try:
-                answer = self._send(operation, body, fresh=attempt > 0)
+                answer = self._send(operation, body, fresh=fresh)
             except _RetryableAnswer as retryable:
                 if attempt == ATTEMPTS - 1:
                     raise retryable.final from retryable.__cause__
+                fresh = retryable.transport
+                if not fresh:
+                    time.sleep(random.uniform(0.0, RETRY_PAUSE_MAX_S))
                 continue
             answer.setdefault("ResponseMetadata", {})["RetryAttempts"] = attempt
             return answer
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def close(self) -> None:
-        while self._idle:
-            self._idle.pop().close()
+        while True:
+            try:
+                connection, _ = self._idle.pop()
+            except IndexError:
+                return
+            connection.close()
 
     def _send(self, operation: str, body: bytes, *, fresh: bool) -> dict[str, Any]:
         headers = self._signed_headers(operation, body)
-        connection = self._new_connection() if fresh or not self._idle else self._take_idle()
+        connection = self._new_connection() if fresh else self._take_idle()
         try:
             connection.request("POST", "/", body, headers)
             response = connection.getresponse()
             data = response.read()
         except TimeoutError as error:
             connection.close()
-            raise _RetryableAnswer(ReadTimeoutError(endpoint_url=self.endpoint_url, error=error)) from error
+            raise _RetryableAnswer(ReadTimeoutError(endpoint_url=self.endpoint_url, error=error), True) from error
         except ConnectionRefusedError as error:
             connection.close()
-            raise _RetryableAnswer(EndpointConnectionError(endpoint_url=self.endpoint_url, error=error)) from error
+            raise _RetryableAnswer(
+                EndpointConnectionError(endpoint_url=self.endpoint_url, error=error), True
+            ) from error
         except (OSError, http.client.HTTPException) as error:
             # Closed or reset before a whole answer came back: the write may or may not have applied.
             connection.close()
-            raise _RetryableAnswer(ConnectionClosedError(endpoint_url=self.endpoint_url)) from error
+            raise _RetryableAnswer(ConnectionClosedError(endpoint_url=self.endpoint_url), True) from error
+        except BaseException:
+            connection.close()
+            raise
+        if not _intact(response, data):
+            # Never used, and neither is the connection that brought it.
+            connection.close()
+            raise _RetryableAnswer(ConnectionClosedError(endpoint_url=self.endpoint_url), True)
         if response.will_close:
             connection.close()
         else:
@@ -185,12 +216,13 @@ class DynamoDBHttpClient:
     def _answer(self, operation: str, response: http.client.HTTPResponse, data: bytes) -> dict[str, Any]:
         status = response.status
         metadata = {"HTTPStatusCode": status, "RequestId": response.getheader("x-amzn-requestid", "")}
-        expected_crc = response.getheader("x-amz-crc32")
-        if expected_crc is not None and int(expected_crc) != zlib.crc32(data):
-            raise _RetryableAnswer(ConnectionClosedError(endpoint_url=self.endpoint_url))
         try:
-            parsed: dict[str, Any] = orjson.loads(data) if data else {}
+            parsed = orjson.loads(data) if data else {}
         except orjson.JSONDecodeError:
+            parsed = {}
+        if not isinstance(parsed, dict):
+            if status < 300:
+                raise ConnectionClosedError(endpoint_url=self.endpoint_url)  # not an answer DynamoDB gives
             parsed = {}
         if status < 300:
             parsed["ResponseMetadata"] = metadata
@@ -201,8 +233,8 @@ class DynamoDBHttpClient:
         error = ClientError(
             {**parsed, "Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}, operation
         )
-        if status >= 500 or code in RETRYABLE_CODES:
-            raise _RetryableAnswer(error)
+        if status in RETRYABLE_STATUSES or code in RETRYABLE_CODES:
+            raise _RetryableAnswer(error, False)
         raise error
 
     def _signed_headers(self, operation: str, body: bytes) -> dict[str, str]:
@@ -219,14 +251,19 @@ class DynamoDBHttpClient:
         return dict(request.headers.items())
 
     def _take_idle(self) -> Connection:
-        try:
-            return self._idle.pop()
-        except IndexError:  # another thread took the last one
-            return self._new_connection()
+        """The most recently used kept-alive connection that is still open, else a new one."""
+        while True:
+            try:
+                connection, used_at = self._idle.pop()
+            except IndexError:  # none left (another thread may have taken the last one)
+                return self._new_connection()
+            if time.monotonic() - used_at < IDLE_MAX_S and not _closed_by_server(connection):
+                return connection
+            connection.close()
 
     def _keep(self, connection: Connection) -> None:
         if len(self._idle) < self._max_idle:
-            self._idle.append(connection)
+            self._idle.append((connection, time.monotonic()))
         else:
             connection.close()
 
@@ -241,5 +278,27 @@ class DynamoDBHttpClient:
         # Built on first use: loading the CA bundle is tens of milliseconds a cold start need not pay.
         with self._tls_lock:
             if self._tls_context is None:
-                self._tls_context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or None)
+                context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE") or get_cert_path(True))
+                # Python 3.13 turns on strict X.509 checks; urllib3 (botocore) does not: accept what it accepts.
+                context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+                self._tls_context = context
             return self._tls_context
+
+
+def _intact(response: http.client.HTTPResponse, data: bytes) -> bool:
+    """The body matches DynamoDB's CRC32 of it (no header: nothing to check, as botocore does)."""
+    expected = response.getheader("x-amz-crc32")
+    if expected is None:
+        return True
+    return expected.isdigit() and int(expected) == zlib.crc32(data)
+
+
+def _closed_by_server(connection: Connection) -> bool:
+    """A kept-alive socket with something to read before any request was sent on it: the server's
+    close (EOF), or bytes no request asked for. Either way it must not carry a request."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))

@@ -4,7 +4,7 @@ botocore's client spends 0.9-1.5 ms of CPU on every call (model-driven validatio
 parsing, urllib3's pool, its event hooks): on a proxied request that makes two calls, more than the
 rest of the request path together (docs/profiles/README.md). DynamoDB's wire format is the very dicts
 the tables already build (its low-level attribute values), so this client sends them as they are:
-JSON out, JSON back, signed with botocore's own SigV4 signer and credential chain, about 0.2 ms a call.
+JSON out, JSON back, signed by store/sigv4.py with botocore's credential chain, about 0.2 ms a call.
 
 It is a drop-in for what the tables use of botocore's client: the same method names and arguments,
 the same answers, and the same `ClientError` (code, message, `CancellationReasons`, HTTP status) and
@@ -40,8 +40,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import (
     ClientError,
@@ -52,8 +50,9 @@ from botocore.exceptions import (
 )
 from botocore.httpsession import get_cert_path
 
+from codegateway.store.sigv4 import DynamoDBSigner
+
 TARGET_PREFIX = "DynamoDB_20120810."
-CONTENT_TYPE = "application/x-amz-json-1.0"
 ATTEMPTS = 2  # botocore's standard mode as store/client.py configures it: total_max_attempts=2
 # Before the second attempt after a transient answer: botocore's base delay for DynamoDB.
 RETRY_PAUSE_MAX_S = 0.025
@@ -108,11 +107,13 @@ class DynamoDBHttpClient:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
             raise ValueError(f"not an http(s) endpoint without a path: {endpoint_url!r}")
         self.endpoint_url = endpoint_url.rstrip("/")
-        self._url = self.endpoint_url + "/"
         self._tls = parts.scheme == "https"
         self._host = parts.hostname
         self._port = parts.port or (443 if self._tls else 80)
         self._region = region
+        # The Host header as http.client would send it, and as SigV4 signs it: no default port.
+        default_port = parts.port is None or parts.port == (443 if self._tls else 80)
+        self._signer = DynamoDBSigner(region, self._host if default_port else f"{self._host}:{self._port}")
         self._credentials = credentials
         self._timeout_s = timeout_s
         self._max_idle = max_idle_connections
@@ -241,14 +242,9 @@ class DynamoDBHttpClient:
         credentials = self._credentials()
         if credentials is None:
             raise NoCredentialsError()
-        request = AWSRequest(
-            method="POST",
-            url=self._url,
-            data=body,
-            headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + operation},
+        return self._signer.headers(
+            TARGET_PREFIX + operation, body, credentials.access_key, credentials.secret_key, credentials.token
         )
-        SigV4Auth(credentials, "dynamodb", self._region).add_auth(request)
-        return dict(request.headers.items())
 
     def _take_idle(self) -> Connection:
         """The most recently used kept-alive connection that is still open, else a new one."""

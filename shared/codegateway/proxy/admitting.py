@@ -9,6 +9,7 @@ $0 record whose `ended` is `speculation_refused`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from codegateway.errors import AuthenticationFailed, GatewayError
@@ -17,6 +18,10 @@ from codegateway.proxy.exchange import Exchange
 from codegateway.proxy.forwarding import open_upstream
 from codegateway.proxy.settlement import Settlement
 from codegateway.proxy.upstream import Upstream, UpstreamResponse
+
+# How long admission waits for a speculative request to be on its way upstream before it starts anyway
+# (a large body on a slow link: admission must still answer long before the first byte).
+SEND_FIRST_MAX_S = 0.02
 
 
 async def admit(
@@ -30,12 +35,23 @@ async def admit(
         await admission.admit(exchange, planned)
         return None
     assert exchange.message is not None
-    opening = asyncio.create_task(open_upstream(exchange, upstream, plain=not exchange.message.stream))
+    sending = asyncio.get_running_loop().create_future()
+
+    def on_sending(*_: object) -> None:
+        if not sending.done():
+            sending.set_result(None)
+
+    opening = asyncio.create_task(
+        open_upstream(exchange, upstream, plain=not exchange.message.stream, on_sending=on_sending)
+    )
+    opening.add_done_callback(on_sending)
     exchange.log_fields["speculative"] = True
-    # Let the upstream call run to its first wait (on a kept-alive connection: the request written)
-    # before admission's store call starts: that call's thread would otherwise take the GIL from the
-    # send, and the upstream's first byte is what the client waits for.
-    await asyncio.sleep(0)
+    # Admission's store call starts once the request is written (or a connection is being opened, or
+    # the call failed): its thread would otherwise take the GIL from the send, and the upstream's first
+    # byte is what the client waits for. Never longer than SEND_FIRST_MAX_S.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(SEND_FIRST_MAX_S):
+            await sending
     try:
         await admission.admit(exchange, planned)
     except BaseException as refusal:

@@ -70,8 +70,11 @@ async def forward(
     )
 
 
-async def open_upstream(exchange: Exchange, upstream: Upstream, *, plain: bool) -> UpstreamResponse:
-    """Send the request; `plain`: a metered, non-streamed message (its first byte is its last)."""
+async def open_upstream(
+    exchange: Exchange, upstream: Upstream, *, plain: bool, on_sending: Callable[[], object] | None = None
+) -> UpstreamResponse:
+    """Send the request; `plain`: a metered, non-streamed message (its first byte is its last);
+    `on_sending`: see Upstream.open."""
     return await upstream.open(
         exchange.method,
         exchange.path,
@@ -80,6 +83,7 @@ async def open_upstream(exchange: Exchange, upstream: Upstream, *, plain: bool) 
         exchange.body,
         exchange.deadline,
         first_byte_timeout_s=exchange.deadline - exchange.started if plain else None,
+        on_sending=on_sending,
     )
 
 

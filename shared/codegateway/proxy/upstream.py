@@ -163,9 +163,11 @@ class Upstream:
         body: bytes,
         deadline: float,
         first_byte_timeout_s: float | None = None,
+        on_sending: Callable[[], object] | None = None,
     ) -> UpstreamResponse:
         """Send the request; return once the upstream's status and headers arrived (within
-        first_byte_timeout_s, by default the configured first-byte limit)."""
+        first_byte_timeout_s, by default the configured first-byte limit). `on_sending` is called once
+        the request is written, or as soon as a new connection has to be opened first (each attempt)."""
         target = self._base_path + _quote_path(path) + (b"?" + query if query else b"")
         headers = [(b"host", self._host_header), *upstream_request_headers(client_headers, self._api_key())]
         headers.append((b"content-length", str(len(body)).encode()))
@@ -173,7 +175,7 @@ class Upstream:
             budget = min(first_byte_timeout_s or self._settings.first_byte_timeout_s, deadline - time.monotonic())
             try:
                 async with asyncio.timeout(budget):
-                    answer = await self._send(method.encode(), target, headers, body)
+                    answer = await self._send(method.encode(), target, headers, body, on_sending)
             except TimeoutError as error:
                 raise UpstreamTimeout(
                     f"The Anthropic API sent no response within {budget:.0f} s (first-byte limit).", attempts=attempt
@@ -203,15 +205,26 @@ class Upstream:
             )
         raise AssertionError("unreachable")
 
-    async def _send(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> _Answer:
+    async def _send(
+        self,
+        method: bytes,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        on_sending: Callable[[], object] | None,
+    ) -> _Answer:
         if self._pool is not None:
             url = httpcore.URL(scheme=self._scheme, host=self._host, port=self._port, target=target)
             request = httpcore.Request(method, url, headers=headers, content=body)
-            request.extensions = self._extensions
+            request.extensions = (
+                self._extensions if on_sending is None else {**self._extensions, "trace": _tracer(on_sending)}
+            )
             response = await self._pool.handle_async_request(request)
             stream: AsyncIterable[bytes] = response.stream  # type: ignore[assignment]
             return _Answer(response.status, response.headers, stream, response.aclose)
         assert self._transport is not None
+        if on_sending is not None:
+            on_sending()
         mocked = httpx.URL(scheme=self._scheme.decode(), host=self._host.decode(), port=self._port, raw_path=target)
         sent = httpx.Request(method.decode(), mocked, headers=headers, content=body, extensions=self._extensions)
         answer = await self._transport.handle_async_request(sent)
@@ -221,6 +234,19 @@ class Upstream:
     async def _backoff(self, deadline: float) -> None:
         pause = random.uniform(self._settings.retry_backoff_min_s, self._settings.retry_backoff_max_s)
         await self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
+
+
+# httpcore's trace events (its `trace` request extension) that mean the request is on its way: written
+# whole, or a new connection being opened first (waiting out a connect would gain nothing).
+_SENDING_EVENTS = frozenset({"http11.send_request_body.complete", "connection.connect_tcp.started"})
+
+
+def _tracer(on_sending: Callable[[], object]) -> Callable[[str, dict[str, object]], Awaitable[None]]:
+    async def trace(event: str, info: dict[str, object]) -> None:
+        if event in _SENDING_EVENTS:
+            on_sending()
+
+    return trace
 
 
 # What httpx calls TransportError, from either side: connect and network failures (timeouts of the

@@ -12,6 +12,7 @@ from codegateway.dev.processes import free_port, start_python_module, stop, wait
 from codegateway.dev.table_schema import TABLE_SETTINGS, create_tables, load_template, table_definitions
 from codegateway.settings import Settings
 from codegateway.store import build_dynamodb_client
+from codegateway.store.client import build_botocore_client
 from tests.infra.conftest import TEMPLATE
 
 
@@ -23,9 +24,9 @@ def local_tables() -> Iterator[tuple[Any, Settings]]:
         endpoint = f"http://127.0.0.1:{port}"
         wait_until_ready(endpoint + "/moto-api/", server)
         settings = Settings(dynamodb_endpoint=endpoint)
-        client = build_dynamodb_client(settings)
-        create_tables(client, TEMPLATE, settings)
-        yield client, settings
+        create_tables(build_dynamodb_client(settings), TEMPLATE, settings)
+        # Read back with botocore's client: the tables' own speaks only what the gateway calls.
+        yield build_botocore_client(settings), settings
     finally:
         stop(server)
 

@@ -231,6 +231,10 @@ def test_a_damaged_answer_is_never_used(dynamodb: tuple[ScriptedDynamoDB, str]) 
     script.answers = [(200, {"Item": {}}, dict(wrong)), (200, {"Item": {}}, {"x-amz-crc32": "not-a-number"})]
     with pytest.raises(StoreUnavailable):
         call(_client(url).get_item, **GET)
+    # A 200 that is not DynamoDB's JSON (a proxy's page) is no answer, not "no such item".
+    script.answers = [(200, b"<html>gateway</html>", {})]
+    with pytest.raises(StoreUnavailable):
+        call(_client(url).get_item, **GET)
 
 
 def test_a_failed_condition_is_botocores_client_error_with_its_cancellation_reasons(

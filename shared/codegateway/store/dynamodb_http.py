@@ -220,10 +220,11 @@ class DynamoDBHttpClient:
         try:
             parsed = orjson.loads(data) if data else {}
         except orjson.JSONDecodeError:
-            parsed = {}
+            parsed = None
         if not isinstance(parsed, dict):
             if status < 300:
-                raise ConnectionClosedError(endpoint_url=self.endpoint_url)  # not an answer DynamoDB gives
+                # Not an answer DynamoDB gives (a proxy's page, say): never read as "no such item".
+                raise ConnectionClosedError(endpoint_url=self.endpoint_url)
             parsed = {}
         if status < 300:
             parsed["ResponseMetadata"] = metadata

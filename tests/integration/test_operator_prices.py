@@ -68,7 +68,9 @@ def test_an_imported_catalog_is_billed_within_the_refresh_interval_and_noted_on_
 ) -> None:
     cgw = Cgw(priced_stack.dynamodb_endpoint)
     settings = Settings(dynamodb_endpoint=priced_stack.dynamodb_endpoint)
-    caller = new_caller(build_store(settings), settings, top_up_usd=20)
+    # Each request below costs $4.50-6.00 and the loop sends one every 0.5 s until the new price shows:
+    # enough credit that a slow machine's extra turn at the old price is not refused 402.
+    caller = new_caller(build_store(settings), settings, top_up_usd=100)
     # Bundled: 1,000,000 input x $3/MTok = $3, x 1.5 = $4.50.
     assert _cost_of_one_request(priced_stack, caller.api_key) == ("4.50", BUNDLED["version"])
     assert cgw.json("prices", "show")["source"] == "bundled"

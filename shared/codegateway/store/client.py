@@ -37,21 +37,20 @@ def build_dynamodb_client(settings: Settings) -> DynamoClient:
     or botocore's own with CGW_DYNAMODB_CLIENT=botocore."""
     if settings.dynamodb_client == "botocore" or _endpoint_from_aws_environment(settings):
         return build_botocore_client(settings)
+    endpoint, credentials = _endpoint_and_credentials(settings)
+    return DynamoDBHttpClient(
+        endpoint, settings.aws_region, credentials, timeout_s=settings.dynamodb_timeout_s,
+        max_idle_connections=settings.io_threads,
+    )  # fmt: skip
+
+
+def _endpoint_and_credentials(settings: Settings) -> tuple[str, Callable[[], ReadOnlyCredentials | None]]:
     if settings.dynamodb_endpoint:
         local = ReadOnlyCredentials(_LOCAL, _LOCAL, None)
-        return DynamoDBHttpClient(
-            settings.dynamodb_endpoint, settings.aws_region, lambda: local, timeout_s=settings.dynamodb_timeout_s,
-            max_idle_connections=settings.io_threads,
-        )  # fmt: skip
+        return settings.dynamodb_endpoint, lambda: local
     # The default chain (in Lambda: the function role's variables), refreshed by botocore when it expires.
     chain = botocore.session.Session().get_credentials()
-    return DynamoDBHttpClient(
-        regional_endpoint(settings.aws_region),
-        settings.aws_region,
-        lambda: None if chain is None else chain.get_frozen_credentials(),
-        timeout_s=settings.dynamodb_timeout_s,
-        max_idle_connections=settings.io_threads,
-    )
+    return regional_endpoint(settings.aws_region), lambda: None if chain is None else chain.get_frozen_credentials()
 
 
 # Endpoint choices botocore makes from the AWS environment that the JSON client does not: FIPS,

@@ -23,11 +23,12 @@ class ScriptedUpstream(UpstreamResponse):
     """Yields bytes, pausing where the script says `float` seconds, failing where it says Exception
     (the upstream's interface without an httpx response: UpstreamResponse.__init__ is not called)."""
 
-    def __init__(self, script: list[object]) -> None:
+    def __init__(self, script: list[object], log: list[str] | None = None) -> None:
         self.status = 200
         self.headers = []
         self.script = script
         self.closed = False
+        self.log = log if log is not None else []
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         for step in self.script:
@@ -36,6 +37,7 @@ class ScriptedUpstream(UpstreamResponse):
             elif isinstance(step, Exception):
                 raise step
             else:
+                self.log.append("upstream chunk read")
                 yield step  # type: ignore[misc]
 
     def chunks(self) -> AsyncIterator[bytes]:
@@ -53,16 +55,18 @@ def _run(
     disconnect_after: float | None = None,
     send_delay: float = 0.0,
     capture: UsageCapture | None = None,
+    log: list[str] | None = None,
 ) -> tuple[RelayOutcome, bytes]:
     sent: list[bytes] = []
     settled: list[RelayOutcome] = []
-    upstream = ScriptedUpstream(script)
+    upstream = ScriptedUpstream(script, log)
 
     async def send(message: Message) -> None:
         if send_delay:
             await asyncio.sleep(send_delay)
         if message["type"] == "http.response.body":
             sent.append(message["body"])
+            upstream.log.append("client write")
 
     async def receive() -> dict[str, Any]:
         if disconnect_after is None:
@@ -145,3 +149,11 @@ def test_a_client_gone_before_any_chunk_still_leaves_the_input_tokens_known() ->
     assert outcome.ended == Ended.CLIENT_DISCONNECTED
     assert capture.usage.input_tokens == 7  # read on after the client left, sent to nobody
     assert body == b""
+
+
+def test_a_chunk_goes_to_the_client_before_the_relay_reads_on_through_a_buffered_burst() -> None:
+    # Three chunks already buffered: the first byte must not wait while the later ones are read.
+    log: list[str] = []
+    outcome, _ = _run([START, b"event: ping\ndata: {}\n\n", STOP], log=log)
+    assert outcome.ended == Ended.COMPLETED
+    assert log[:3] == ["upstream chunk read", "client write", "upstream chunk read"]

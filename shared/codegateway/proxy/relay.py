@@ -83,6 +83,10 @@ class _Channel:
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
 
+    @property
+    def waited_on(self) -> bool:
+        return self._waiter is not None and not self._waiter.done()
+
     def put(self, item: object) -> None:
         if isinstance(item, bytes):
             self._queued_bytes += len(item)
@@ -128,7 +132,12 @@ async def _pump(upstream: UpstreamResponse, channel: _Channel) -> None:
         async for chunk in upstream.chunks():
             if chunk:
                 await channel.room()
+                waited = channel.waited_on
                 channel.put(chunk)
+                if waited:
+                    # The relay loop is idle: let it write this chunk now. Reads of bytes already
+                    # buffered never yield, so a burst would otherwise be read whole first.
+                    await asyncio.sleep(0)
         channel.put(_End())
     except Exception as error:
         channel.put(error)

@@ -36,11 +36,6 @@ class Settings(BaseSettings):
         default=300, description="How often the secrets are re-read, so a rotated upstream key is in use within it."
     )
 
-    upstream_network_backend: Literal["asyncio", "anyio"] = Field(
-        default="asyncio",
-        description="The upstream's sockets: `asyncio`, the event loop's own transports (proxy/upstream_wire.py, "
-        "about 1 ms less CPU a request), or `anyio`, httpcore's stock backend, to rule it out.",
-    )
     # Timeouts. first_byte counts to the upstream's response headers.
     connect_timeout_s: float = Field(default=30.0, description="Upstream connect timeout.")
     first_byte_timeout_s: float = Field(

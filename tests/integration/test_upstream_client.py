@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
@@ -51,9 +51,6 @@ def _serve(seen: list[str | None], ca: PrivateCa | None = None) -> Iterator[str]
     server.server_close()
 
 
-Backend = Literal["asyncio", "anyio"]
-
-
 @pytest.fixture
 def cookie_setting_upstream() -> Iterator[tuple[str, list[str | None]]]:
     seen: list[str | None] = []
@@ -66,9 +63,9 @@ def ca(tmp_path_factory: pytest.TempPathFactory) -> PrivateCa:
     return private_ca(tmp_path_factory.mktemp("ca"))
 
 
-async def _requests(url: str, count: int, backend: Backend = "asyncio") -> list[list[tuple[bytes, bytes]]]:
+async def _requests(url: str, count: int) -> list[list[tuple[bytes, bytes]]]:
     """`count` requests in a row through one Upstream (one pool); the headers each answer had."""
-    settings = Settings(upstream_url=url, connect_timeout_s=5.0, upstream_network_backend=backend)
+    settings = Settings(upstream_url=url, connect_timeout_s=5.0)
     upstream = Upstream(settings, lambda: "sk-up")
     answers = []
     try:
@@ -95,21 +92,19 @@ def test_a_cookie_the_upstream_set_is_never_sent_with_a_later_request(
     assert all(name != b"set-cookie" for headers in answers for name, _ in headers)
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "anyio"])
 def test_tls_to_a_trusted_certificate_works_for_requests_in_a_row(
-    ca: PrivateCa, monkeypatch: pytest.MonkeyPatch, backend: Backend
+    ca: PrivateCa, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(ca.ca_pem))
     seen: list[str | None] = []
     for url in _serve(seen, ca):
-        assert len(asyncio.run(_requests(url, 3, backend))) == 3
+        assert len(asyncio.run(_requests(url, 3))) == 3
     assert seen == [None, None, None]
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "anyio"])
-def test_tls_to_an_untrusted_certificate_is_refused(ca: PrivateCa, backend: Backend) -> None:
+def test_tls_to_an_untrusted_certificate_is_refused(ca: PrivateCa) -> None:
     seen: list[str | None] = []
     for url in _serve(seen, ca):
         with pytest.raises(UpstreamConnectFailed):
-            asyncio.run(_requests(url, 1, backend))
+            asyncio.run(_requests(url, 1))
     assert seen == []

@@ -9,7 +9,6 @@ $0 record whose `ended` is `speculation_refused`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 from codegateway.errors import AuthenticationFailed, GatewayError
@@ -18,10 +17,6 @@ from codegateway.proxy.exchange import Exchange
 from codegateway.proxy.forwarding import open_upstream
 from codegateway.proxy.settlement import Settlement
 from codegateway.proxy.upstream import Upstream, UpstreamResponse
-
-# How long admission waits for a speculative request to be on its way upstream before it starts anyway
-# (a large body on a slow link: admission must still answer long before the first byte).
-SEND_FIRST_MAX_S = 0.02
 
 
 async def admit(
@@ -35,23 +30,13 @@ async def admit(
         await admission.admit(exchange, planned)
         return None
     assert exchange.message is not None
-    sending = asyncio.get_running_loop().create_future()
-
-    def on_sending(*_: object) -> None:
-        if not sending.done():
-            sending.set_result(None)
-
-    opening = asyncio.create_task(
-        open_upstream(exchange, upstream, plain=not exchange.message.stream, on_sending=on_sending)
+    # Eager: the call runs now up to its first wait, so on a pooled connection the request is written
+    # before admission's store call starts (whose thread would otherwise take the GIL from the send);
+    # a new connection's connect is waited out beside admission.
+    opening = asyncio.eager_task_factory(
+        asyncio.get_running_loop(), open_upstream(exchange, upstream, plain=not exchange.message.stream)
     )
-    opening.add_done_callback(on_sending)
     exchange.log_fields["speculative"] = True
-    # Admission's store call starts once the request is written (or a connection is being opened, or
-    # the call failed): its thread would otherwise take the GIL from the send, and the upstream's first
-    # byte is what the client waits for. Never longer than SEND_FIRST_MAX_S.
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(SEND_FIRST_MAX_S):
-            await sending
     try:
         await admission.admit(exchange, planned)
     except BaseException as refusal:

@@ -70,11 +70,8 @@ async def forward(
     )
 
 
-async def open_upstream(
-    exchange: Exchange, upstream: Upstream, *, plain: bool, on_sending: Callable[[], object] | None = None
-) -> UpstreamResponse:
-    """Send the request; `plain`: a metered, non-streamed message (its first byte is its last);
-    `on_sending`: see Upstream.open."""
+async def open_upstream(exchange: Exchange, upstream: Upstream, *, plain: bool) -> UpstreamResponse:
+    """Send the request; `plain`: a metered, non-streamed message (its first byte is its last)."""
     return await upstream.open(
         exchange.method,
         exchange.path,
@@ -83,7 +80,6 @@ async def open_upstream(
         exchange.body,
         exchange.deadline,
         first_byte_timeout_s=exchange.deadline - exchange.started if plain else None,
-        on_sending=on_sending,
     )
 
 

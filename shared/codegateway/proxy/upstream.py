@@ -1,4 +1,4 @@
-"""The upstream HTTP client (the only module importing httpx and httpcore): forwarding, one retry, timeouts.
+"""The upstream HTTP client (the only module importing httpx): forwarding, one retry, timeouts.
 
 A request is retried once, after a jittered pause, on a transport failure before any response byte
 (connect error, reset, connection closed) or on 502/503/504/529 - and only here, before the client
@@ -12,14 +12,12 @@ import random
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import cast
 from urllib.parse import quote
 
-import httpcore
 import httpx
 
 from codegateway.errors import UpstreamConnectFailed, UpstreamTimeout
-from codegateway.proxy.upstream_wire import WireBackend, WireError
+from codegateway.proxy.upstream_http import Connection, ConnectionPool, UpstreamNetworkError, request_bytes
 from codegateway.settings import Settings
 
 RETRYABLE_STATUSES = frozenset({502, 503, 504, 529})
@@ -106,10 +104,13 @@ class _Answer:
 
 
 class Upstream:
-    """Speaks httpcore (httpx's own transport) directly: no httpx Request/Response models, no URL or
-    header re-normalisation per request, and no cookie jar - a cookie one answer set (Cloudflare's,
-    say) must never travel with another caller's request. `transport`: an httpx transport to send
-    through instead (tests script the upstream with httpx.MockTransport)."""
+    """Speaks HTTP/1.1 itself (upstream_http.py): no request or response models, no header
+    re-normalisation, and no cookie jar - a cookie one answer set (Cloudflare's, say) must never
+    travel with another caller's request. `transport`: an httpx transport to send through instead
+    (tests script the upstream with httpx.MockTransport).
+
+    Started as an eager task (asyncio.eager_task_factory), `open` has written the request on a pooled
+    connection before it first yields."""
 
     def __init__(
         self,
@@ -128,21 +129,14 @@ class Upstream:
         self._host_header = base.raw_host if base.port is None else b"%b:%d" % (base.raw_host, base.port)
         self._base_path = base.raw_path.rstrip(b"/")
         # Reads are bounded by the relay (first byte, total deadline, keepalive), not by the client.
-        self._extensions = {
-            "timeout": {"connect": settings.connect_timeout_s, "read": None, "write": 60.0, "pool": 10.0}
-        }
+        self._extensions = {"timeout": {"connect": settings.connect_timeout_s, "read": None, "write": 60.0}}
         self._transport = transport
         self._pool = (
-            httpcore.AsyncConnectionPool(
-                ssl_context=httpx.create_ssl_context(),
-                max_connections=None,
-                max_keepalive_connections=200,
-                keepalive_expiry=60.0,
-                network_backend=(
-                    cast(httpcore.AsyncNetworkBackend, WireBackend())
-                    if settings.upstream_network_backend == "asyncio"
-                    else None
-                ),
+            ConnectionPool(
+                base.host,
+                base.port or (443 if self._scheme == b"https" else 80),
+                # certifi's roots, or SSL_CERT_FILE / SSL_CERT_DIR when set (httpx's rules)
+                ssl_context=httpx.create_ssl_context() if self._scheme == b"https" else None,
             )
             if transport is None
             else None
@@ -150,7 +144,7 @@ class Upstream:
 
     async def aclose(self) -> None:
         if self._pool is not None:
-            await self._pool.aclose()
+            self._pool.close()
         elif self._transport is not None:
             await self._transport.aclose()
 
@@ -163,11 +157,9 @@ class Upstream:
         body: bytes,
         deadline: float,
         first_byte_timeout_s: float | None = None,
-        on_sending: Callable[[], object] | None = None,
     ) -> UpstreamResponse:
         """Send the request; return once the upstream's status and headers arrived (within
-        first_byte_timeout_s, by default the configured first-byte limit). `on_sending` is called once
-        the request is written, or as soon as a new connection has to be opened first (each attempt)."""
+        first_byte_timeout_s, by default the configured first-byte limit)."""
         target = self._base_path + _quote_path(path) + (b"?" + query if query else b"")
         headers = [(b"host", self._host_header), *upstream_request_headers(client_headers, self._api_key())]
         headers.append((b"content-length", str(len(body)).encode()))
@@ -175,7 +167,7 @@ class Upstream:
             budget = min(first_byte_timeout_s or self._settings.first_byte_timeout_s, deadline - time.monotonic())
             try:
                 async with asyncio.timeout(budget):
-                    answer = await self._send(method.encode(), target, headers, body, on_sending)
+                    answer = await self._send(method.encode(), target, headers, body)
             except TimeoutError as error:
                 raise UpstreamTimeout(
                     f"The Anthropic API sent no response within {budget:.0f} s (first-byte limit).", attempts=attempt
@@ -205,26 +197,19 @@ class Upstream:
             )
         raise AssertionError("unreachable")
 
-    async def _send(
-        self,
-        method: bytes,
-        target: bytes,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        on_sending: Callable[[], object] | None,
-    ) -> _Answer:
-        if self._pool is not None:
-            url = httpcore.URL(scheme=self._scheme, host=self._host, port=self._port, target=target)
-            request = httpcore.Request(method, url, headers=headers, content=body)
-            request.extensions = (
-                self._extensions if on_sending is None else {**self._extensions, "trace": _tracer(on_sending)}
-            )
-            response = await self._pool.handle_async_request(request)
-            stream: AsyncIterable[bytes] = response.stream  # type: ignore[assignment]
-            return _Answer(response.status, response.headers, stream, response.aclose)
+    async def _send(self, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> _Answer:
+        pool = self._pool
+        if pool is not None:
+            data = request_bytes(method, target, headers, body)
+            connection = pool.idle_connection() or await pool.connect(self._settings.connect_timeout_s)
+            try:
+                connection.send(data)
+                status, raw_headers = await connection.head()
+            except BaseException:
+                connection.close()  # cancelled (the first-byte limit, a refusal) or broken: never reused
+                raise
+            return _Answer(status, raw_headers, connection.body(), _releaser(pool, connection))
         assert self._transport is not None
-        if on_sending is not None:
-            on_sending()
         mocked = httpx.URL(scheme=self._scheme.decode(), host=self._host.decode(), port=self._port, raw_path=target)
         sent = httpx.Request(method.decode(), mocked, headers=headers, content=body, extensions=self._extensions)
         answer = await self._transport.handle_async_request(sent)
@@ -236,30 +221,16 @@ class Upstream:
         await self._sleep(max(0.0, min(pause, deadline - time.monotonic())))
 
 
-# httpcore's trace events (its `trace` request extension) that mean the request is on its way: written
-# whole, or a new connection being opened first (waiting out a connect would gain nothing).
-_SENDING_EVENTS = frozenset({"http11.send_request_body.complete", "connection.connect_tcp.started"})
+def _releaser(pool: ConnectionPool, connection: Connection) -> Callable[[], Awaitable[None]]:
+    async def release() -> None:
+        pool.release(connection)
+
+    return release
 
 
-def _tracer(on_sending: Callable[[], object]) -> Callable[[str, dict[str, object]], Awaitable[None]]:
-    async def trace(event: str, info: dict[str, object]) -> None:
-        if event in _SENDING_EVENTS:
-            on_sending()
-
-    return trace
-
-
-# What httpx calls TransportError, from either side: connect and network failures (timeouts of the
-# connect and write phases included), protocol errors such as a connection closed before any byte.
-_TRANSPORT_ERRORS = (
-    WireError,
-    httpx.TransportError,
-    httpcore.TimeoutException,
-    httpcore.NetworkError,
-    httpcore.ProtocolError,
-    httpcore.ProxyError,
-    httpcore.UnsupportedProtocol,
-)
+# Connect failures and timeouts, resets, a connection closed before the answer's head, an answer
+# that is not HTTP: from the gateway's own client, or from an injected httpx transport.
+_TRANSPORT_ERRORS = (UpstreamNetworkError, httpx.TransportError)
 # What a path may hold unescaped (RFC 3986 pchar and "/"); ASGI hands the path over decoded.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 

@@ -1,0 +1,226 @@
+"""The gateway's own HTTP/1.1 client (proxy/upstream_http.py through Upstream) against a loopback
+server that answers with scripted raw bytes: every way an answer can be framed, cut or malformed,
+connection reuse, and backpressure on a body nobody reads."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from codegateway.errors import UpstreamConnectFailed
+from codegateway.proxy import upstream_http
+from codegateway.proxy.upstream import Upstream, UpstreamResponse
+from codegateway.settings import Settings
+
+SSE_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+
+
+@dataclass
+class Scripted:
+    """Answers the n-th request with answers[n] (raw bytes; None: close without a byte); records
+    each request's raw bytes and which connection (1, 2, ...) it came on."""
+
+    answers: list[bytes | None]
+    close_after_answer: bool = False
+    requests: list[bytes] = field(default_factory=list)
+    connection_of_request: list[int] = field(default_factory=list)
+    connections: int = 0
+    writers: list[asyncio.StreamWriter] = field(default_factory=list)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        connection = self.connections
+        self.writers.append(writer)
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                body = await reader.readexactly(length)
+                self.requests.append(head + body)
+                self.connection_of_request.append(connection)
+                answer = self.answers[len(self.requests) - 1]
+                if answer is None:
+                    break
+                writer.write(answer)
+                await writer.drain()
+                if self.close_after_answer:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+
+async def _with_upstream(scripted: Scripted, scenario: Callable[[Upstream], Awaitable[None]]) -> None:
+    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = Settings(upstream_url=f"http://127.0.0.1:{port}", connect_timeout_s=5.0, retry_backoff_max_s=0.01)
+    upstream = Upstream(settings, lambda: "sk-up")
+    try:
+        await scenario(upstream)
+    finally:
+        await upstream.aclose()
+        for writer in scripted.writers:
+            writer.close()
+        server.close()
+
+
+async def _open(upstream: Upstream, body: bytes = b'{"model":"m"}') -> UpstreamResponse:
+    return await upstream.open("POST", "/v1/messages", b"", [(b"x-turn", b"1")], body, time.monotonic() + 10)
+
+
+async def _body(response: UpstreamResponse) -> bytes:
+    try:
+        return b"".join([chunk async for chunk in response.chunks()])
+    finally:
+        await response.aclose()
+
+
+def _run(scripted: Scripted, scenario: Callable[[Upstream], Awaitable[None]]) -> None:
+    asyncio.run(_with_upstream(scripted, scenario))
+
+
+def _chunked(*pieces: bytes) -> bytes:
+    return b"".join(b"%x\r\n%b\r\n" % (len(piece), piece) for piece in pieces) + b"0\r\n\r\n"
+
+
+def test_a_chunked_stream_arrives_unframed_and_its_connection_serves_the_next_request() -> None:
+    events = [b"event: message_start\ndata: {}\n\n", b"event: message_stop\ndata: {}\n\n"]
+    scripted = Scripted([SSE_HEAD + _chunked(*events)] * 2)
+
+    async def scenario(upstream: Upstream) -> None:
+        for _ in range(2):
+            response = await _open(upstream)
+            assert response.status == 200 and response.content_type == "text/event-stream"
+            assert await _body(response) == b"".join(events)
+
+    _run(scripted, scenario)
+    assert scripted.connection_of_request == [1, 1]
+    head, _, body = scripted.requests[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"POST /v1/messages HTTP/1.1\r\n")
+    assert b"\r\nx-api-key: sk-up" in head and b"\r\ncontent-length: 13" in head
+    assert body == b'{"model":"m"}'
+
+
+def test_a_content_length_body_is_read_to_its_length() -> None:
+    scripted = Scripted([b'HTTP/1.1 400 Bad Request\r\ncontent-length: 11\r\n\r\n{"a":"bcd"}'] * 2)
+
+    async def scenario(upstream: Upstream) -> None:
+        for _ in range(2):
+            response = await _open(upstream)
+            assert (response.status, await _body(response)) == (400, b'{"a":"bcd"}')
+
+    _run(scripted, scenario)
+    assert scripted.connection_of_request == [1, 1]
+
+
+def test_an_answer_without_a_length_ends_where_the_connection_does_and_is_not_reused() -> None:
+    scripted = Scripted([b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{}"] * 2, close_after_answer=True)
+
+    async def scenario(upstream: Upstream) -> None:
+        for _ in range(2):
+            assert await _body(await _open(upstream)) == b"{}"
+
+    _run(scripted, scenario)
+    assert scripted.connection_of_request == [1, 2]
+
+
+def test_connection_close_from_the_upstream_means_a_new_connection_next_time() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}"
+    scripted = Scripted([answer] * 2)
+
+    async def scenario(upstream: Upstream) -> None:
+        for _ in range(2):
+            assert await _body(await _open(upstream)) == b"{}"
+
+    _run(scripted, scenario)
+    assert scripted.connection_of_request == [1, 2]
+
+
+def test_an_interim_103_answer_is_skipped_for_the_real_one() -> None:
+    scripted = Scripted(
+        [b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    )
+
+    async def scenario(upstream: Upstream) -> None:
+        response = await _open(upstream)
+        assert (response.status, await _body(response)) == (200, b"{}")
+        assert all(name != b"link" for name, _ in response.headers)
+
+    _run(scripted, scenario)
+
+
+def test_a_stream_cut_mid_answer_fails_the_read_and_is_not_retried() -> None:
+    scripted = Scripted([SSE_HEAD + b"20\r\nevent: message_start\n", b"unused"], close_after_answer=True)
+
+    async def scenario(upstream: Upstream) -> None:
+        response = await _open(upstream)
+        with pytest.raises(upstream_http.ConnectionBroke):
+            await _body(response)
+
+    _run(scripted, scenario)
+    assert len(scripted.requests) == 1
+
+
+def test_a_connection_closed_before_any_answer_is_retried_once_on_a_new_connection() -> None:
+    scripted = Scripted([None, b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"])
+
+    async def scenario(upstream: Upstream) -> None:
+        response = await _open(upstream)
+        assert (response.attempts, await _body(response)) == (2, b"{}")
+
+    _run(scripted, scenario)
+    assert scripted.connection_of_request == [1, 2]
+
+
+def test_an_answer_that_is_not_http_is_a_transport_failure_after_one_retry() -> None:
+    scripted = Scripted([b"SSH-2.0-OpenSSH_9.6\r\n"] * 2)
+
+    async def scenario(upstream: Upstream) -> None:
+        with pytest.raises(UpstreamConnectFailed, match="ConnectionBroke"):
+            await _open(upstream)
+
+    _run(scripted, scenario)
+    assert len(scripted.requests) == 2
+
+
+def test_an_idle_connection_the_upstream_closed_is_not_used_again() -> None:
+    scripted = Scripted([b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"] * 2)
+
+    async def scenario(upstream: Upstream) -> None:
+        assert await _body(await _open(upstream)) == b"{}"
+        scripted.writers[0].close()  # the upstream's idle timeout
+        await asyncio.sleep(0.1)
+        response = await _open(upstream)
+        assert (response.attempts, await _body(response)) == (1, b"{}")
+
+    _run(scripted, scenario)
+    assert scripted.connection_of_request == [1, 2]
+
+
+def test_an_unread_body_stops_being_read_from_the_socket() -> None:
+    size = 32 * 1024 * 1024  # far more than the kernel's socket buffers hold
+    scripted = Scripted([b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % size + b"x" * size])
+
+    async def scenario(upstream: Upstream) -> None:
+        response = await _open(upstream)
+        await asyncio.sleep(0.5)  # nobody reads: the upstream must be held back, not drained into memory
+        assert scripted.writers[0].transport.get_write_buffer_size() > size // 2
+        assert len(await _body(response)) == size  # and it all arrives once read
+
+    _run(scripted, scenario)
+
+
+def test_a_header_value_with_a_line_break_is_never_sent() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        upstream_http.request_bytes(b"POST", b"/", [(b"x-api-key", b"sk-up\r\nx-evil: 1")], b"")

@@ -390,3 +390,33 @@ def test_the_retry_before_the_first_byte_does_not_admit_twice(
     assert (record.ended, record.attempts) == ("completed", 2) and record.billed_nano > 0
     assert after.balance_nano == caller.account.balance_nano - sum(r.billed_nano for r in records)
     assert after.available_nano == after.balance_nano and after.hold_count == 0
+
+
+def test_a_later_turn_sent_speculatively_is_still_held_at_the_cache_read_price(
+    gateway: RunningStack, store: Store, stack_settings: Settings
+) -> None:
+    # The send goes before the prompt is hashed (its worst-case hold had headroom); the hold admission
+    # then reserves is the real one, with the part the first turn cached priced as a cache read.
+    caller = new_caller(store, stack_settings, top_up_usd=50)
+    system = [
+        {
+            "type": "text",
+            "text": f"Session {secrets.token_hex(8)}. Careful agent. " * 400,
+            "cache_control": {"type": "ephemeral"},
+        }
+    ]
+    body = orjson.dumps(
+        {"model": "claude-sonnet-4-6", "max_tokens": 64, "stream": True, "system": system,
+         "messages": [{"role": "user", "content": "list the files"}]}
+    )  # fmt: skip
+    headers = {"x-api-key": caller.api_key, "anthropic-version": "2023-06-01"}
+    lines = []
+    for _ in range(3):  # the first turn writes the cache (and warms this gateway's records)
+        response = httpx.post(f"{gateway.base_url}/v1/messages", content=body, headers=headers, timeout=30)
+        assert response.status_code == 200, response.text
+        lines.append(_log_line(gateway, response.headers["request-id"]))
+    last = lines[-1]
+    assert last["speculative"] is True
+    assert last["hold_cached_tokens"] > 0 and last["hold_cached_tokens"] >= last["hold_prompt_tokens"] * 0.9
+    assert lines[0]["hold_cached_tokens"] == 0
+    assert last["hold_nano"] < lines[0]["hold_nano"]

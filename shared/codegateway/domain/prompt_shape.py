@@ -17,6 +17,43 @@ TOKENS_PER_IMAGE = 1_600
 BYTES_PER_TOKEN = 4
 
 
+class Conversation:
+    """Which conversation a prompt continues, hashed on first use rather than while the body is parsed:
+    on a long prompt the hashing is most of the parse's cost, and a speculative send need not wait for
+    it (proxy/admitting.py). The prompt is let go once hashed."""
+
+    __slots__ = ("_digests", "_fingerprint", "_prompt")
+
+    def __init__(self, model: object, tools: object, system: object, messages: list[Any]) -> None:
+        self._prompt: tuple[object, object, object, list[Any]] | None = (model, tools, system, messages)
+        self._fingerprint = ""
+        self._digests: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the start of the prompt (tools, system, first message): a later turn of the same
+        conversation has the same one, so it can read what this turn wrote to the cache."""
+        self._hash()
+        return self._fingerprint
+
+    @property
+    def digests(self) -> tuple[str, ...]:
+        """After each message, a digest of the messages so far (cache_control markers left out, as the
+        API's cache ignores where they sit): a later turn reads this turn's cache only if it repeats
+        these messages exactly, which is what prompt_history checks."""
+        self._hash()
+        return self._digests
+
+    def _hash(self) -> None:
+        if self._prompt is None:
+            return
+        model, tools, system, messages = self._prompt
+        first = messages[0] if messages else None
+        self._fingerprint = hashlib.sha256(orjson.dumps([model, tools, system, first], default=str)).hexdigest()[:32]
+        self._digests = _message_digests(messages)
+        self._prompt = None
+
+
 @dataclass(frozen=True, slots=True)
 class PromptShape:
     prompt_tokens: int
@@ -24,13 +61,15 @@ class PromptShape:
     # The longest cache TTL any breakpoint asks for: "1h" or "5m" (None: no breakpoint).
     cache_ttl: str | None
     message_count: int
-    # Identifies the start of the prompt (tools, system, first message): a later turn of the same
-    # conversation has the same one, so it can read what this turn wrote to the cache.
-    prefix_fingerprint: str
-    # After each message, a digest of the messages so far (cache_control markers left out, as the
-    # API's cache ignores where they sit): a later turn reads this turn's cache only if it repeats
-    # these messages exactly, which is what prompt_history checks.
-    message_digests: tuple[str, ...] = ()
+    conversation: Conversation
+
+    @property
+    def prefix_fingerprint(self) -> str:
+        return self.conversation.fingerprint
+
+    @property
+    def message_digests(self) -> tuple[str, ...]:
+        return self.conversation.digests
 
 
 def prompt_shape(payload: dict[str, Any], body_bytes: int) -> PromptShape:
@@ -42,17 +81,12 @@ def prompt_shape(payload: dict[str, Any], body_bytes: int) -> PromptShape:
         if isinstance(message, dict):
             walk.blocks(message.get("content"))
     text_bytes = max(0, body_bytes - walk.base64_image_bytes)
-    first = messages[0] if messages else None
-    fingerprint = hashlib.sha256(
-        orjson.dumps([payload.get("model"), payload.get("tools"), payload.get("system"), first], default=str)
-    ).hexdigest()[:32]
     return PromptShape(
         prompt_tokens=-(-text_bytes // BYTES_PER_TOKEN) + walk.images * TOKENS_PER_IMAGE,
         cache_breakpoints=walk.breakpoints,
         cache_ttl=walk.ttl,
         message_count=len(messages),
-        prefix_fingerprint=fingerprint,
-        message_digests=_message_digests(messages),
+        conversation=Conversation(payload.get("model"), payload.get("tools"), payload.get("system"), messages),
     )
 
 

@@ -60,8 +60,10 @@ class Admission:
         self._prompt_history = prompt_history
         self.speculation = Speculation(rate_limiter, enabled=settings.speculative_admission)
 
-    def plan(self, exchange: Exchange) -> Planned:
-        """The spend caps the request counts on (set on the exchange) and its first hold."""
+    def plan(self, exchange: Exchange, *, cache_history: bool = True) -> Planned:
+        """The spend caps the request counts on (set on the exchange) and its first hold.
+        cache_history=False: as if none of the prompt were cached, the largest the hold can be (this
+        hashes nothing of the prompt: prompt_shape.Conversation)."""
         caller = exchange.caller
         now = datetime.fromtimestamp(self._clock(), UTC)
         exchange.cap_windows = tuple(
@@ -69,7 +71,7 @@ class Admission:
                 caller.key.key_id, caller.key.spend_caps, caller.account.account_id, caller.account.spend_caps, now
             )
         )
-        return Planned(*self.hold_for(exchange))
+        return Planned(*self.hold_for(exchange, cache_history=cache_history))
 
     async def admit(self, exchange: Exchange, planned: Planned | None = None) -> None:
         """RateLimited (429), SpendCapReached (429), InsufficientBalance (402) or AccountSuspended
@@ -112,11 +114,11 @@ class Admission:
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self._store.ledger.release_hold, account_id, hold)
 
-    def hold_for(self, exchange: Exchange) -> tuple[Hold, int]:
+    def hold_for(self, exchange: Exchange, *, cache_history: bool = True) -> tuple[Hold, int]:
         """The first hold, and what of it the available balance itself must cover."""
         message = exchange.message
         assert message is not None and message.shape is not None
-        cached = self._prompt_history.cached_tokens(exchange.caller.key.key_id, message.shape)
+        cached = self._prompt_history.cached_tokens(exchange.caller.key.key_id, message.shape) if cache_history else 0
         estimate = estimate_hold(message, exchange.caller.account.markup_bp, cached, at=exchange.priced_at)
         exchange.log_fields.update(hold_prompt_tokens=estimate.prompt_tokens, hold_cached_tokens=estimate.cached_tokens)
         # The hold must outlive the longest possible request, so the sweep never frees a live one.

@@ -12,7 +12,7 @@ import asyncio
 import time
 
 from codegateway.errors import AuthenticationFailed, GatewayError
-from codegateway.proxy.admission import Admission
+from codegateway.proxy.admission import Admission, Planned
 from codegateway.proxy.exchange import Exchange
 from codegateway.proxy.forwarding import open_upstream
 from codegateway.proxy.settlement import Settlement
@@ -24,11 +24,16 @@ async def admit(
 ) -> asyncio.Task[UpstreamResponse] | None:
     """Admit (or raise the refusal). Returns the upstream call already under way, or None: forward
     opens it after admission, as without speculation."""
-    planned = admission.plan(exchange)
-    ticket = admission.speculation.ticket(exchange, planned.hold.nano)
+    # Asked first with the largest hold the request can have, which needs no hashing of the prompt:
+    # if that has headroom, the send need not wait for the hashing. Else with the real hold.
+    planned: Planned | None = None
+    ticket = admission.speculation.ticket(exchange, admission.plan(exchange, cache_history=False).hold.nano)
     if ticket is None:
-        await admission.admit(exchange, planned)
-        return None
+        planned = admission.plan(exchange)
+        ticket = admission.speculation.ticket(exchange, planned.hold.nano)
+        if ticket is None:
+            await admission.admit(exchange, planned)
+            return None
     assert exchange.message is not None
     # Eager: the call runs now up to its first wait, so on a pooled connection the request is written
     # before admission's store call starts (whose thread would otherwise take the GIL from the send);
@@ -37,6 +42,7 @@ async def admit(
         asyncio.get_running_loop(), open_upstream(exchange, upstream, plain=not exchange.message.stream)
     )
     exchange.log_fields["speculative"] = True
+    planned = planned or admission.plan(exchange)
     try:
         await admission.admit(exchange, planned)
     except BaseException as refusal:

@@ -1,5 +1,6 @@
 """The DynamoDB calls on the request path, each timed alone against the bench's DynamoDB, through the
-same store code the proxy runs (botocore client, one call at a time, no other load).
+same store code and client the proxy runs (store/dynamodb_http.py unless CGW_DYNAMODB_CLIENT=botocore),
+one call at a time, no other load.
 
 Before the first byte, an admitted request does: GetItem of the key and of the account (each at most
 every record_max_age_s, else cached), the RPM window's conditional UpdateItem (skipped for unlimited
@@ -27,7 +28,7 @@ HOLD_NANO = 50_000_000  # $0.05: about what the estimate holds for the bench's r
 
 @dataclass
 class CallTimes:
-    """Wall time of each call, and the CPU the caller spent on it (botocore: build, sign, parse)."""
+    """Wall time of each call, and the CPU the caller spent on it (the client: build, sign, parse)."""
 
     name: str
     seconds: list[float] = field(default_factory=list)

@@ -194,7 +194,7 @@ def _cold_start_section(results: dict[str, Any]) -> Section:
 
 
 def _dynamodb_section(results: dict[str, Any]) -> Section:
-    section = Section("DynamoDB calls on the request path, each alone (moto; botocore CPU in the caller)")
+    section = Section("DynamoDB calls on the request path, each alone (moto; the client's CPU in the caller)")
     section.row("", "p50 ms", "p95 ms", "CPU ms")
     for name, values in results["dynamodb_calls_ms"].items():
         section.row(name, values["p50"], values["p95"], values["client_cpu_p50"])

@@ -27,7 +27,7 @@ class Admission:
         self.request_there: bool | None = None
         self.speculation = SimpleNamespace(ticket=lambda exchange, nano: SimpleNamespace(admitted=lambda: None))
 
-    def plan(self, exchange: object) -> object:
+    def plan(self, exchange: object, *, cache_history: bool = True) -> object:
         return SimpleNamespace(hold=SimpleNamespace(nano=1))
 
     async def admit(self, exchange: object, planned: object) -> None:

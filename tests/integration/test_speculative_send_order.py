@@ -81,7 +81,8 @@ def _scenario(warm: bool) -> Admission:
                 assert b"".join([chunk async for chunk in response.chunks()]) == b"{}"
                 await response.aclose()
                 await served
-            admission = Admission(list(accepted))
+            # The live list: admission sees a connection only if the server got to accept one first.
+            admission = Admission(accepted)
             served = asyncio.create_task(_serve_one(listener, accepted))
             assert await _speculate(upstream, admission) == b"{}"
             await served
@@ -100,5 +101,6 @@ def test_on_a_pooled_connection_the_upstream_has_the_whole_request_before_admiss
 
 
 def test_a_new_connection_is_opened_beside_admission_not_before_it() -> None:
-    # Admission ran while the connection was still being opened; the request went once it was.
+    # Admission ran before the connection was accepted (a send that waited out the connect first would
+    # have let the server accept it, and admission would find the request there).
     assert _scenario(warm=False).request_there is False

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+import uvloop
 
 from codegateway.errors import UpstreamConnectFailed
 from codegateway.proxy import upstream_http
@@ -86,8 +87,20 @@ async def _body(response: UpstreamResponse) -> bytes:
         await response.aclose()
 
 
+_RUNNERS: dict[str, Callable[[Awaitable[None]], None]] = {"asyncio": asyncio.run, "uvloop": uvloop.run}  # type: ignore[dict-item]
+_runner = ["asyncio"]
+
+
+@pytest.fixture(autouse=True, params=sorted(_RUNNERS))
+def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test on asyncio's own loop and on uvloop's (what the gateway runs on)."""
+    _runner[0] = request.param
+    yield
+    _runner[0] = "asyncio"
+
+
 def _run(scripted: Scripted, scenario: Callable[[Upstream], Awaitable[None]]) -> None:
-    asyncio.run(_with_upstream(scripted, scenario))
+    _RUNNERS[_runner[0]](_with_upstream(scripted, scenario))
 
 
 def _chunked(*pieces: bytes) -> bytes:
@@ -209,7 +222,7 @@ def test_an_idle_connection_the_upstream_closed_is_not_used_again() -> None:
 
 
 def test_an_unread_body_stops_being_read_from_the_socket() -> None:
-    size = 32 * 1024 * 1024  # far more than the kernel's socket buffers hold
+    size = 96 * 1024 * 1024  # far more than the kernel's socket buffers hold
     scripted = Scripted([b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % size + b"x" * size])
 
     async def scenario(upstream: Upstream) -> None:
@@ -224,3 +237,50 @@ def test_an_unread_body_stops_being_read_from_the_socket() -> None:
 def test_a_header_value_with_a_line_break_is_never_sent() -> None:
     with pytest.raises(ValueError, match="line break"):
         upstream_http.request_bytes(b"POST", b"/", [(b"x-api-key", b"sk-up\r\nx-evil: 1")], b"")
+
+
+def test_bytes_after_the_answer_are_never_relayed_and_the_connection_is_not_reused() -> None:
+    extra = b'HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n{"x":"y"}'
+    answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"
+    scripted = Scripted([answer + extra, answer])
+
+    async def scenario(upstream: Upstream) -> None:
+        for _ in range(2):
+            assert await _body(await _open(upstream)) == b"{}"
+
+    _run(scripted, scenario)
+    assert scripted.connection_of_request == [1, 2]
+
+
+def test_a_request_given_up_on_is_dropped_not_sent_on_in_full() -> None:
+    """A refused speculative send (or a timed-out one) must not finish going up after it was closed:
+    the bytes still queued are discarded and the connection reset."""
+    received: list[int] = []
+    done = asyncio.Event()
+
+    async def scenario() -> None:
+        async def slow_reader(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(0.3)  # reads nothing while the client gives up
+            total = 0
+            try:
+                while chunk := await reader.read(1 << 20):
+                    total += len(chunk)
+            except ConnectionError:
+                pass
+            received.append(total)
+            done.set()
+            writer.close()
+
+        server = await asyncio.start_server(slow_reader, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        upstream = Upstream(Settings(upstream_url=f"http://127.0.0.1:{port}", connect_timeout_s=5.0), lambda: "sk-up")
+        opening = asyncio.create_task(_open(upstream, body=b"x" * (64 * 1024 * 1024)))
+        await asyncio.sleep(0.1)
+        opening.cancel()
+        await asyncio.gather(opening, return_exceptions=True)
+        await asyncio.wait_for(done.wait(), 5)
+        await upstream.aclose()
+        server.close()
+
+    _RUNNERS[_runner[0]](scenario())
+    assert received and received[0] < 32 * 1024 * 1024

@@ -134,3 +134,19 @@ def test_a_later_turn_that_changed_an_earlier_message_is_not_held_as_cache_reads
     assert history.cached_tokens("key", turn("start", "ok", "a" * 4_000, "done", "next", marked=4)) == 1_000
     # A turn with the same first message but a different third one: a miss, held as a write.
     assert history.cached_tokens("key", turn("start", "ok", "b" * 4_000, marked=2)) == 0
+
+
+def test_a_prompt_nested_too_deep_to_hash_is_held_as_fresh_input_and_never_fails() -> None:
+    # orjson reads 1,024 levels but writes 255: the conversation cannot be fingerprinted, so it gets
+    # no cache-read credit (a larger hold) - and hashing, which now runs after the send, never raises.
+    deep = b"[" * 600 + b"1" + b"]" * 600
+    system = b'[{"type":"text","text":"s","cache_control":{"type":"ephemeral","ttl":"5m"}}]'
+    body = (
+        b'{"model":"claude-opus-4-8","max_tokens":10,"stream":true,"system":' + system + b',"messages":'
+        b'[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"x","extra":' + deep + b"}]}]}"
+    )
+    shape = parse_message_request(body, CATALOG).shape
+    assert shape is not None
+    history = PromptHistory(clock=lambda: 1000.0)
+    history.remember("key_a", shape, cache_read_tokens=0, cache_write_tokens=2_000)
+    assert history.cached_tokens("key_a", shape) == 0

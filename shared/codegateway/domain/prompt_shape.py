@@ -15,6 +15,8 @@ import orjson
 # bytes (often 100 KB+) say nothing about that, so they are not counted as text.
 TOKENS_PER_IMAGE = 1_600
 BYTES_PER_TOKEN = 4
+# The fingerprint of a prompt that could not be hashed: it matches no other turn.
+UNKNOWN_CONVERSATION = ""
 
 
 class Conversation:
@@ -48,10 +50,17 @@ class Conversation:
         if self._prompt is None:
             return
         model, tools, system, messages = self._prompt
-        first = messages[0] if messages else None
-        self._fingerprint = hashlib.sha256(orjson.dumps([model, tools, system, first], default=str)).hexdigest()[:32]
-        self._digests = _message_digests(messages)
         self._prompt = None
+        first = messages[0] if messages else None
+        try:
+            self._fingerprint = hashlib.sha256(orjson.dumps([model, tools, system, first], default=str)).hexdigest()[
+                :32
+            ]
+            self._digests = _message_digests(messages)
+        except (TypeError, RecursionError):
+            # Nested deeper than orjson writes (255 levels; it reads 1,024): an unknown conversation,
+            # so no cache-read credit (a larger hold), never a failure after the request was sent.
+            self._fingerprint, self._digests = UNKNOWN_CONVERSATION, ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,9 +42,8 @@ async def admit(
         asyncio.get_running_loop(), open_upstream(exchange, upstream, plain=not exchange.message.stream)
     )
     exchange.log_fields["speculative"] = True
-    planned = planned or admission.plan(exchange)
     try:
-        await admission.admit(exchange, planned)
+        await admission.admit(exchange, planned or admission.plan(exchange))
     except BaseException as refusal:
         ticket.refused()
         refused_at = time.time()
@@ -66,7 +65,7 @@ async def admit(
 
 async def close(opening: asyncio.Task[UpstreamResponse]) -> None:
     """Close an upstream call however far it got: cancelled while it waits for the response headers
-    (httpx drops the connection), or its response closed unread. Nothing of it is read."""
+    (its connection is dropped), or its response closed unread. Nothing of it is read."""
     opening.cancel()
     await asyncio.wait([opening])
     if not opening.cancelled() and opening.exception() is None:

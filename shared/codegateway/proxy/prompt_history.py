@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from codegateway.domain.prompt_shape import PromptShape
+from codegateway.domain.prompt_shape import UNKNOWN_CONVERSATION, PromptShape
 
 _TTL_S = {"5m": 300, "1h": 3600}
 MAX_CONVERSATIONS = 20_000
@@ -37,6 +37,8 @@ class PromptHistory:
         self._entries: OrderedDict[tuple[str, str], _Cached] = OrderedDict()
 
     def cached_tokens(self, key_id: str, shape: PromptShape) -> int:
+        if shape.prefix_fingerprint == UNKNOWN_CONVERSATION:
+            return 0
         entry = self._entries.get((key_id, shape.prefix_fingerprint))
         if entry is None or entry.expires_at <= self._clock() or shape.message_count < entry.message_count:
             return 0
@@ -46,7 +48,7 @@ class PromptHistory:
 
     def remember(self, key_id: str, shape: PromptShape, cache_read_tokens: int, cache_write_tokens: int) -> None:
         """After a settled turn: what it read from and wrote to the cache is there for the next one."""
-        if shape.cache_ttl is None:
+        if shape.cache_ttl is None or shape.prefix_fingerprint == UNKNOWN_CONVERSATION:
             return
         cached = cache_read_tokens + cache_write_tokens
         slot = (key_id, shape.prefix_fingerprint)

@@ -222,8 +222,14 @@ class Upstream:
 
 
 def _releaser(pool: ConnectionPool, connection: Connection) -> Callable[[], Awaitable[None]]:
+    released = False
+
     async def release() -> None:
-        pool.release(connection)
+        # Once only: a second release could pool a connection already serving someone else.
+        nonlocal released
+        if not released:
+            released = True
+            pool.release(connection)
 
     return release
 

@@ -107,13 +107,31 @@ class Connection(asyncio.Protocol):
 
     @property
     def reusable(self) -> bool:
-        """Whole, read to the end, and neither side said it would close."""
-        return self.complete and self._keep_alive and not self._body and not self.closed
+        """Whole, read to the end, all of the request sent, and neither side said it would close."""
+        transport = self._transport
+        return (
+            self.complete
+            and self._keep_alive
+            and not self._body
+            and not self.closed
+            and transport is not None
+            and not transport.is_closing()
+            and transport.get_write_buffer_size() == 0
+        )
+
+    @property
+    def idle_and_open(self) -> bool:
+        return not self.closed and self._transport is not None and not self._transport.is_closing()
 
     def close(self) -> None:
+        """Close; an exchange still under way (refused, timed out, cut) is aborted: what of the request
+        is still queued is dropped, not sent, and a peer that stopped reading cannot hold the socket."""
         self.closed = True
         if self._transport is not None:
-            self._transport.close()
+            if self._head is None or self.complete:
+                self._transport.close()
+            else:
+                self._transport.abort()
 
     # --- asyncio.Protocol --------------------------------------------------------------------
 
@@ -140,12 +158,17 @@ class Connection(asyncio.Protocol):
     # --- httptools' callbacks ----------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.complete:
+            return  # a second answer nobody asked for: see on_headers_complete
         self._headers.append((name, value))
         lower = name.lower()
         if lower == b"content-length" or (lower == b"transfer-encoding" and b"chunked" in value.lower()):
             self._framed = True
 
     def on_headers_complete(self) -> None:
+        if self.complete:  # bytes after the answer ended: never relayed, and the connection is not reused
+            self._keep_alive = False
+            return
         status = self._parser.get_status_code()
         if 100 <= status < 200:  # an interim answer (103 Early Hints): the real one follows
             self._headers = []
@@ -157,7 +180,7 @@ class Connection(asyncio.Protocol):
             self._head.set_result((status, self._headers))
 
     def on_body(self, body: bytes) -> None:
-        if not body:
+        if not body or self.complete:
             return
         self._body.append(body)
         self._buffered += len(body)
@@ -167,7 +190,9 @@ class Connection(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
-        if self._head is not None and self._head.done():
+        if self.complete:
+            self._keep_alive = False
+        elif self._head is not None and self._head.done():
             self.complete = True
             self._wake()
 
@@ -228,14 +253,15 @@ class ConnectionPool:
         self._max_idle = max_idle
         self._idle_expiry_s = idle_expiry_s
         self._clock = clock
-        self._idle: list[Connection] = []
+        self._idle: list[Connection] = []  # oldest first
+        self._closed = False
 
     def idle_connection(self) -> Connection | None:
         """An idle connection still fit for a request, or None (then `connect`)."""
         now = self._clock()
         while self._idle:
             connection = self._idle.pop()
-            if not connection.closed and now - connection.idle_since < self._idle_expiry_s:
+            if connection.idle_and_open and now - connection.idle_since < self._idle_expiry_s:
                 return connection
             connection.close()
         return None
@@ -255,13 +281,18 @@ class ConnectionPool:
         return connection
 
     def release(self, connection: Connection) -> None:
-        """Done with its answer: kept for the next request if it is fit for one, else closed."""
-        if connection.reusable and len(self._idle) < self._max_idle:
-            connection.idle_since = self._clock()
+        """Done with its answer (once): kept for the next request if it is fit for one, else closed."""
+        now = self._clock()
+        # The oldest idle ones first: expired or closed by the upstream, they go now, not when reached.
+        while self._idle and (not self._idle[0].idle_and_open or now - self._idle[0].idle_since >= self._idle_expiry_s):
+            self._idle.pop(0).close()
+        if not self._closed and connection.reusable and len(self._idle) < self._max_idle:
+            connection.idle_since = now
             self._idle.append(connection)
         else:
             connection.close()
 
     def close(self) -> None:
+        self._closed = True
         while self._idle:
             self._idle.pop().close()

@@ -53,9 +53,8 @@ class Conversation:
         self._prompt = None
         first = messages[0] if messages else None
         try:
-            self._fingerprint = hashlib.sha256(orjson.dumps([model, tools, system, first], default=str)).hexdigest()[
-                :32
-            ]
+            start = orjson.dumps([model, tools, system, first], default=str)
+            self._fingerprint = hashlib.sha256(start).hexdigest()[:32]
             self._digests = _message_digests(messages)
         except (TypeError, RecursionError):
             # Nested deeper than orjson writes (255 levels; it reads 1,024): an unknown conversation,

@@ -27,10 +27,12 @@ async def admit(
     # Asked first with the largest hold the request can have, which needs no hashing of the prompt:
     # if that has headroom, the send need not wait for the hashing. Else with the real hold.
     planned: Planned | None = None
-    ticket = admission.speculation.ticket(exchange, admission.plan(exchange, cache_history=False).hold.nano)
+    largest = admission.plan(exchange, cache_history=False).hold.nano
+    ticket = admission.speculation.ticket(exchange, largest)
     if ticket is None:
         planned = admission.plan(exchange)
-        ticket = admission.speculation.ticket(exchange, planned.hold.nano)
+        if planned.hold.nano < largest:  # cache reads made it smaller: it may have headroom after all
+            ticket = admission.speculation.ticket(exchange, planned.hold.nano)
         if ticket is None:
             await admission.admit(exchange, planned)
             return None

@@ -83,16 +83,15 @@ class _Channel:
         self._waiter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
 
-    @property
-    def waited_on(self) -> bool:
-        return self._waiter is not None and not self._waiter.done()
-
-    def put(self, item: object) -> None:
+    def put(self, item: object) -> bool:
+        """Queue an item; True when the relay loop was waiting for one (and is now woken)."""
         if isinstance(item, bytes):
             self._queued_bytes += len(item)
         self._items.append(item)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+            return True
+        return False
 
     async def room(self) -> None:
         """Wait while more than QUEUED_BYTES_MAX are queued."""
@@ -132,9 +131,7 @@ async def _pump(upstream: UpstreamResponse, channel: _Channel) -> None:
         async for chunk in upstream.chunks():
             if chunk:
                 await channel.room()
-                waited = channel.waited_on
-                channel.put(chunk)
-                if waited:
+                if channel.put(chunk):
                     # The relay loop is idle: let it write this chunk now. Reads of bytes already
                     # buffered never yield, so a burst would otherwise be read whole first.
                     await asyncio.sleep(0)

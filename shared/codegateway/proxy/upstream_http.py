@@ -77,7 +77,7 @@ class Connection(asyncio.Protocol):
     def send(self, data: bytes) -> None:
         """Write a whole request; its answer is then read with `head` and `body`."""
         transport = self._transport
-        if transport is None or transport.is_closing() or self.closed:
+        if transport is None or not self.open:
             raise ConnectionBroke("connection closed before the request was written")
         self._parser = httptools.HttpResponseParser(self)
         self._head = asyncio.get_running_loop().create_future()
@@ -106,22 +106,21 @@ class Connection(asyncio.Protocol):
             await self._readable
 
     @property
+    def open(self) -> bool:
+        """Neither side has closed it (or begun to)."""
+        return not self.closed and self._transport is not None and not self._transport.is_closing()
+
+    @property
     def reusable(self) -> bool:
         """Whole, read to the end, all of the request sent, and neither side said it would close."""
-        transport = self._transport
         return (
             self.complete
             and self._keep_alive
             and not self._body
-            and not self.closed
-            and transport is not None
-            and not transport.is_closing()
-            and transport.get_write_buffer_size() == 0
+            and self.open
+            and self._transport is not None
+            and self._transport.get_write_buffer_size() == 0
         )
-
-    @property
-    def idle_and_open(self) -> bool:
-        return not self.closed and self._transport is not None and not self._transport.is_closing()
 
     def close(self) -> None:
         """Close; an exchange still under way (refused, timed out, cut) is aborted: what of the request
@@ -261,7 +260,7 @@ class ConnectionPool:
         now = self._clock()
         while self._idle:
             connection = self._idle.pop()
-            if connection.idle_and_open and now - connection.idle_since < self._idle_expiry_s:
+            if self._fresh(connection, now):
                 return connection
             connection.close()
         return None
@@ -284,13 +283,16 @@ class ConnectionPool:
         """Done with its answer (once): kept for the next request if it is fit for one, else closed."""
         now = self._clock()
         # The oldest idle ones first: expired or closed by the upstream, they go now, not when reached.
-        while self._idle and (not self._idle[0].idle_and_open or now - self._idle[0].idle_since >= self._idle_expiry_s):
+        while self._idle and not self._fresh(self._idle[0], now):
             self._idle.pop(0).close()
         if not self._closed and connection.reusable and len(self._idle) < self._max_idle:
             connection.idle_since = now
             self._idle.append(connection)
         else:
             connection.close()
+
+    def _fresh(self, connection: Connection, now: float) -> bool:
+        return connection.open and now - connection.idle_since < self._idle_expiry_s
 
     def close(self) -> None:
         self._closed = True

@@ -12,6 +12,7 @@ import pytest
 from codegateway.settings import Settings
 from tests.infra.conftest import TEMPLATE, of_type
 from tests.infra.test_iam_least_privilege import EXPECTED, granted_dynamodb_actions
+from tests.load.processes import Upstream, proxy_env
 
 pytestmark = pytest.mark.sam
 
@@ -187,3 +188,10 @@ def test_template_has_no_hard_coded_partition_or_account() -> None:
     assert "arn:aws:" not in text
     # The only account id is the Web Adapter layer's publisher's.
     assert set(re.findall(r"\b\d{12}\b", text)) == {"753240598075"}
+
+
+def test_the_bench_runs_the_proxy_with_the_per_request_work_the_template_turns_on(resources: Resources) -> None:
+    # The bench's CPU and TTFB figures are only the deployed proxy's if it does the same work per request.
+    deployed = _env(resources, "ProxyFunction")
+    bench = proxy_env("http://127.0.0.1:1", Upstream("http://127.0.0.1:1", "unused"), 0)
+    assert bench["CGW_EMIT_METRICS"] == deployed["CGW_EMIT_METRICS"] == "true"

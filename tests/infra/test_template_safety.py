@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from codegateway.edge.telemetry import Telemetry
+from codegateway.settings import Settings
 from tests.infra.conftest import TEMPLATE, of_type
 
 pytestmark = pytest.mark.sam
@@ -100,7 +102,12 @@ def test_upstream_error_rate_alarm_divides_errors_by_requests_for_the_proxy_serv
 
 
 @pytest.mark.parametrize(
-    ("function", "alarm"), [("ProxyFunction", "UpstreamErrorRateAlarm"), ("TiersFunction", "TierAccountFailuresAlarm")]
+    ("function", "alarm"),
+    [
+        ("ProxyFunction", "UpstreamErrorRateAlarm"),
+        ("ProxyFunction", "SpeculativeRefusalRateAlarm"),
+        ("TiersFunction", "TierAccountFailuresAlarm"),
+    ],
 )
 def test_alarmed_custom_metrics_are_ones_the_function_emits(resources: Resources, function: str, alarm: str) -> None:
     env = resources[function]["Properties"]["Environment"]["Variables"]
@@ -114,6 +121,28 @@ def test_alarmed_custom_metrics_are_ones_the_function_emits(resources: Resources
     for metric in metrics:
         assert metric["Namespace"] == env["CGW_METRICS_NAMESPACE"]
         assert metric["Dimensions"] == [{"Name": "service", "Value": env["CGW_SERVICE_NAME"]}]
+
+
+@pytest.mark.parametrize(
+    ("alarm", "fields"),
+    [
+        ("UpstreamErrorRateAlarm", {"status": 502, "ended": "upstream_failed", "error_type": "api_error"}),
+        ("SpeculativeRefusalRateAlarm", {"status": 402, "speculative": True, "speculation_refused": True}),
+    ],
+)
+def test_a_rate_alarm_reads_metrics_the_proxy_emits_for_the_requests_it_counts(
+    resources: Resources, alarm: str, fields: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    telemetry = Telemetry(Settings(emit_metrics=True, metrics_namespace="CodeGateway", service_name="codegateway"))
+    telemetry.emit_metrics(fields)
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    emitted = {
+        (directive["Namespace"], metric["Name"])
+        for blob in blobs
+        for directive in blob["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+    assert _alarm_metrics(resources[alarm]) <= emitted
 
 
 def test_tier_alarms_watch_the_tier_function_and_its_dead_letter_queue(resources: Resources) -> None:

@@ -42,6 +42,9 @@ def proxy_env(dynamodb_endpoint: str, upstream: Upstream, port: int, task_root: 
         CGW_DYNAMODB_ENDPOINT=dynamodb_endpoint,
         CGW_UPSTREAM_URL=upstream.url,
         CGW_UPSTREAM_API_KEY=upstream.api_key,
+        # As template.yaml deploys it: one EMF metrics blob per request beside the log line, whose CPU
+        # is part of every request's.
+        CGW_EMIT_METRICS="true",
     )
     return env
 

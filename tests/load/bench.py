@@ -88,7 +88,9 @@ def _ms(seconds: float) -> float:
 
 def measure_overhead(stack: BenchStack, targets: list[Target], requests: int, workload: Workload) -> dict[str, Any]:
     proxies = {name: pid for name, pid in stack.pids.items() if name in {t.name for t in targets}}
-    cpu = CpuMeter(proxies)
+    # The emulator answers every side's requests: its CPU per answer is the control for what this
+    # machine charges any Python process that idles between requests (docs/profiles/README.md).
+    cpu = CpuMeter({**proxies, "emulator": stack.pids["emulator"]})
     dynamodb_before: dict[str, Any] = {}
 
     def start_meters() -> None:
@@ -108,7 +110,9 @@ def measure_overhead(stack: BenchStack, targets: list[Target], requests: int, wo
         "upstream_first_byte_delay_ms": workload.first_byte_delay_ms,
         **workload_figures(sides),
     }
+    emulator_s = cpu_s.pop("emulator")
     results["cpu_ms_per_request"] = {name: _ms(used_s / requests) for name, used_s in cpu_s.items()}
+    results["emulator_cpu_ms_per_answer"] = _ms(emulator_s / (requests * len(targets)))
     results["gateway_over_litellm_added_ttfb_p50"] = share_of(results["added"], "proxy", "litellm")
     if dynamodb_before and dynamodb_after:
         # The proxy is the only caller once warm (the in-memory one read its records during warm-up).

@@ -122,6 +122,15 @@ def _overhead_table(results: dict[str, Any]) -> list[str]:
             cpu_cells.append(f"{cpu['litellm']:.2f}")
         cells.append(" / ".join(cpu_cells) + " ms")
         lines.append("| " + " | ".join(cells) + " |")
+    controls = {name: f.get("emulator_cpu_ms_per_answer") for name, f in overhead.items()}
+    if all(value is not None for value in controls.values()):
+        figures_text = " / ".join(f"{value:.2f}" for value in controls.values())
+        lines += [
+            "",
+            f"The control: the upstream emulator (a plain Starlette app) used {figures_text} ms of CPU per answer "
+            f"({' / '.join(controls)}) in the same alternation; each process here idles while the others take their "
+            "turn, which costs every one of them about twice its back-to-back CPU (docs/profiles/README.md).",
+        ]
     cold = results["cold_key"]
     new_key = cold["proxy"]["ttfb_ms"]["p50"] - cold["direct"]["ttfb_ms"]["p50"]
     lines += [

@@ -3,8 +3,10 @@
 Starts the bench's stack (moto, the emulator, the proxy on DynamoDB and the proxy on the in-memory store,
 both through functions/proxy/run.sh), then sends N sequential streamed requests per (store, body) pair:
 the bench's tiny turn and a Claude Code-shaped body of about 90 KB. CPU is the proxy process's own
-(utime + stime from /proc), so other load on the machine barely moves it. With --flame, py-spy samples
-the proxy while it serves (GIL holder only, so idle waits stay out) and writes one flame graph per pair.
+(utime + stime from /proc), so other load on the machine barely moves it; the emulator's CPU per
+answer beside it is the control (with --pause both about double: docs/profiles/README.md). With
+--flame, py-spy samples the proxy while it serves (GIL holder only, so idle waits stay out) and
+writes one flame graph per pair.
 """
 
 from __future__ import annotations
@@ -151,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         in_memory_url, _ = stack.start_in_memory_proxy()
         proxies = {"dynamodb": (stack.proxy_url, stack.pids["proxy"])}
         proxies["in-memory"] = (in_memory_url, stack.pids["proxy-in-memory"])
-        print(f"{'store':<10} {'body':<6} {'bytes':>7} {'CPU ms/request':>15}  DynamoDB calls/request")
+        emulator_pid = stack.pids["emulator"]
+        print(f"{'store':<10} {'body':<6} {'bytes':>7} {'CPU ms/request':>15} {'emulator':>9}  DynamoDB calls/request")
         for store_name, (base_url, pid) in proxies.items():
             for body_name, body in bodies.items():
                 url = base_url + "/v1/messages"
@@ -161,15 +164,16 @@ def main(argv: list[str] | None = None) -> int:
                     args.flame.mkdir(parents=True, exist_ok=True)
                     spy = start_py_spy(pid, args.flame / f"{store_name}-{body_name}.{'txt' if args.stacks else 'svg'}")
                 calls_before = stack.dynamodb_stats()
-                used = cpu_seconds(pid)
+                used, emulator_used = cpu_seconds(pid), cpu_seconds(emulator_pid)
                 asyncio.run(send_sequentially(url, api_key, body, args.requests, args.pause))
-                used = cpu_seconds(pid) - used
+                used, emulator_used = cpu_seconds(pid) - used, cpu_seconds(emulator_pid) - emulator_used
                 calls = _calls_per_request(calls_before, stack.dynamodb_stats(), args.requests)
                 if spy is not None:
                     spy.send_signal(2)
                     spy.wait(60)
-                per_request_ms = used / args.requests * 1000
-                print(f"{store_name:<10} {body_name:<6} {len(body):>7} {per_request_ms:>15.2f}  {calls}", flush=True)
+                per_request_ms, emulator_ms = used / args.requests * 1000, emulator_used / args.requests * 1000
+                row = f"{store_name:<10} {body_name:<6} {len(body):>7} {per_request_ms:>15.2f} {emulator_ms:>9.2f}"
+                print(f"{row}  {calls}", flush=True)
     finally:
         stack.stop()
     if args.flame:

@@ -5,6 +5,8 @@ connection reuse, and backpressure on a body nobody reads."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -205,6 +207,51 @@ def test_an_answer_that_is_not_http_is_a_transport_failure_after_one_retry() -> 
 
     _run(scripted, scenario)
     assert len(scripted.requests) == 2
+
+
+def test_an_answer_switching_protocols_is_a_transport_failure_never_relayed(caplog: pytest.LogCaptureFixture) -> None:
+    switching = b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\nframes"
+    scripted = Scripted([switching] * 2)
+
+    async def scenario(upstream: Upstream) -> None:
+        with pytest.raises(UpstreamConnectFailed, match="ConnectionBroke"):
+            await asyncio.wait_for(_open(upstream), 5)
+
+    _run(scripted, scenario)
+    assert len(scripted.requests) == 2
+    # Handled as a broken answer, not as the event loop's "protocol.data_received() failed" traceback.
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_an_upstream_at_an_ipv6_literal_is_sent_a_bracketed_host_header() -> None:
+    scripted = Scripted([b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"])
+    ports: list[int] = []
+
+    async def main() -> None:
+        server = await asyncio.start_server(scripted.handle, "::1", 0)
+        port = server.sockets[0].getsockname()[1]
+        ports.append(port)
+        upstream = Upstream(Settings(upstream_url=f"http://[::1]:{port}", connect_timeout_s=5.0), lambda: "sk-up")
+        try:
+            assert await _body(await _open(upstream)) == b"{}"
+        finally:
+            await upstream.aclose()
+            for writer in scripted.writers:
+                writer.close()
+            server.close()
+
+    _RUNNERS[_runner[0]](main())
+    assert b"\r\nhost: [::1]:%d\r\n" % ports[0] in scripted.requests[0]
 
 
 def test_an_idle_connection_the_upstream_closed_is_not_used_again() -> None:

@@ -126,7 +126,8 @@ class Upstream:
         self._scheme = base.raw_scheme
         self._host = base.raw_host
         self._port = base.port
-        self._host_header = base.raw_host if base.port is None else b"%b:%d" % (base.raw_host, base.port)
+        host = b"[%b]" % base.raw_host if b":" in base.raw_host else base.raw_host  # an IPv6 literal
+        self._host_header = host if base.port is None else b"%b:%d" % (host, base.port)
         self._base_path = base.raw_path.rstrip(b"/")
         # Reads are bounded by the relay (first byte, total deadline, keepalive), not by the client.
         self._extensions = {"timeout": {"connect": settings.connect_timeout_s, "read": None, "write": 60.0}}

@@ -143,6 +143,10 @@ class Connection(asyncio.Protocol):
             return
         try:
             self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # 101 Switching Protocols: never asked for (no request sends Upgrade), never relayed.
+            self._fail(ConnectionBroke("the upstream switched protocols"))
+            self.close()
         except httptools.HttpParserError as error:
             self._fail(ConnectionBroke(f"the upstream's answer is not HTTP/1.1 ({error})"))
             self.close()

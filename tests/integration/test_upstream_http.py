@@ -64,10 +64,13 @@ class Scripted:
         writer.close()
 
 
-async def _with_upstream(scripted: Scripted, scenario: Callable[[Upstream], Awaitable[None]]) -> None:
-    server = await asyncio.start_server(scripted.handle, "127.0.0.1", 0)
+async def _with_upstream(
+    scripted: Scripted, scenario: Callable[[Upstream], Awaitable[None]], host: str = "127.0.0.1"
+) -> None:
+    server = await asyncio.start_server(scripted.handle, host, 0)
     port = server.sockets[0].getsockname()[1]
-    settings = Settings(upstream_url=f"http://127.0.0.1:{port}", connect_timeout_s=5.0, retry_backoff_max_s=0.01)
+    url_host = f"[{host}]" if ":" in host else host
+    settings = Settings(upstream_url=f"http://{url_host}:{port}", connect_timeout_s=5.0, retry_backoff_max_s=0.01)
     upstream = Upstream(settings, lambda: "sk-up")
     try:
         await scenario(upstream)
@@ -101,8 +104,8 @@ def event_loop_kind(request: pytest.FixtureRequest) -> Iterator[None]:
     _runner[0] = "asyncio"
 
 
-def _run(scripted: Scripted, scenario: Callable[[Upstream], Awaitable[None]]) -> None:
-    _RUNNERS[_runner[0]](_with_upstream(scripted, scenario))
+def _run(scripted: Scripted, scenario: Callable[[Upstream], Awaitable[None]], host: str = "127.0.0.1") -> None:
+    _RUNNERS[_runner[0]](_with_upstream(scripted, scenario, host))
 
 
 def _chunked(*pieces: bytes) -> bytes:
@@ -235,23 +238,13 @@ def _ipv6_loopback() -> bool:
 @pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
 def test_an_upstream_at_an_ipv6_literal_is_sent_a_bracketed_host_header() -> None:
     scripted = Scripted([b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"])
-    ports: list[int] = []
 
-    async def main() -> None:
-        server = await asyncio.start_server(scripted.handle, "::1", 0)
-        port = server.sockets[0].getsockname()[1]
-        ports.append(port)
-        upstream = Upstream(Settings(upstream_url=f"http://[::1]:{port}", connect_timeout_s=5.0), lambda: "sk-up")
-        try:
-            assert await _body(await _open(upstream)) == b"{}"
-        finally:
-            await upstream.aclose()
-            for writer in scripted.writers:
-                writer.close()
-            server.close()
+    async def scenario(upstream: Upstream) -> None:
+        assert await _body(await _open(upstream)) == b"{}"
 
-    _RUNNERS[_runner[0]](main())
-    assert b"\r\nhost: [::1]:%d\r\n" % ports[0] in scripted.requests[0]
+    _run(scripted, scenario, host="::1")
+    port = scripted.writers[0].get_extra_info("sockname")[1]
+    assert b"\r\nhost: [::1]:%d\r\n" % port in scripted.requests[0]
 
 
 def test_an_idle_connection_the_upstream_closed_is_not_used_again() -> None:

@@ -24,7 +24,7 @@ import orjson
 
 from codegateway.store import build_store
 from tests.load.accounts import create_bench_tables, funded_account
-from tests.load.cpu import cpu_seconds
+from tests.load.cpu import CpuMeter
 from tests.load.processes import REPO, BenchStack
 from tests.load.streams import ANTHROPIC_VERSION, MESSAGE_BODY, MODEL
 
@@ -164,14 +164,15 @@ def main(argv: list[str] | None = None) -> int:
                     args.flame.mkdir(parents=True, exist_ok=True)
                     spy = start_py_spy(pid, args.flame / f"{store_name}-{body_name}.{'txt' if args.stacks else 'svg'}")
                 calls_before = stack.dynamodb_stats()
-                used, emulator_used = cpu_seconds(pid), cpu_seconds(emulator_pid)
+                cpu = CpuMeter({"proxy": pid, "emulator": emulator_pid})
+                cpu.start()
                 asyncio.run(send_sequentially(url, api_key, body, args.requests, args.pause))
-                used, emulator_used = cpu_seconds(pid) - used, cpu_seconds(emulator_pid) - emulator_used
+                used_s = cpu.stop()
                 calls = _calls_per_request(calls_before, stack.dynamodb_stats(), args.requests)
                 if spy is not None:
                     spy.send_signal(2)
                     spy.wait(60)
-                per_request_ms, emulator_ms = used / args.requests * 1000, emulator_used / args.requests * 1000
+                per_request_ms, emulator_ms = (used_s[name] / args.requests * 1000 for name in ("proxy", "emulator"))
                 row = f"{store_name:<10} {body_name:<6} {len(body):>7} {per_request_ms:>15.2f} {emulator_ms:>9.2f}"
                 print(f"{row}  {calls}", flush=True)
     finally:

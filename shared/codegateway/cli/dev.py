@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import typer
 import uvicorn
 
+from codegateway.cli.context import EXIT_FAILED, fail
 from codegateway.settings import Settings
 
 
@@ -54,13 +55,13 @@ def dev(
     template: Annotated[Path | None, typer.Option(help="template.yaml holding the table definitions.")] = None,
 ) -> None:
     """Start the local stack: embedded DynamoDB, tables, emulator, a demo key and the proxy."""
-    from codegateway.dev.stack import LocalStack, bind_socket, provision
+    from codegateway.dev.stack import LocalStack, provision
     from codegateway.dev.table_schema import find_template
 
     template_path = template or find_template()
+    listener = _listen(port, "127.0.0.1")
     stack = LocalStack(port=port, template=template_path, dynamodb_port=dynamodb_port)
     try:
-        listener = bind_socket(port)
         port = listener.getsockname()[1]
         dynamodb_endpoint = dynamodb_endpoint or stack.start_dynamodb()
         if upstream:
@@ -72,7 +73,7 @@ def dev(
         settings = stack.settings(dynamodb_endpoint, upstream_url, upstream_key)
         demo_key = provision(settings, template_path)
         print(f"CodeGateway local stack: upstream is {source}", flush=True)
-        admin_listener = bind_socket(admin_port)
+        admin_listener = _listen(admin_port, "127.0.0.1")
         admin_url = f"http://127.0.0.1:{admin_listener.getsockname()[1]}"
         print(f"Proxy on http://127.0.0.1:{port}, DynamoDB (moto) on {dynamodb_endpoint}.", flush=True)
         print(f"Admin API on {admin_url} (loopback only, no auth: deployed, it sits behind IAM).", flush=True)
@@ -92,10 +93,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
 ) -> None:
     """Run the proxy alone, configured from CGW_* variables (tables must exist)."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    _serve(Settings(), listener)
+    _serve(Settings(), _listen(port, host))
+
+
+def _listen(port: int, host: str) -> socket.socket:
+    """The bound socket, or a one-line error naming the busy port instead of OSError's traceback."""
+    from codegateway.dev.stack import PortInUse, bind_socket
+
+    try:
+        return bind_socket(port, host)
+    except PortInUse as busy:
+        fail(f"{busy}. Stop it, or pick another port (make run PORT=8081, or --port 8081).", EXIT_FAILED)
 
 
 def emulator(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import socket
@@ -76,8 +77,19 @@ def provision(settings: Settings, template: Path) -> str:
     return create_key(store, settings, account.account_id, name="demo").plaintext
 
 
-def bind_socket(port: int) -> socket.socket:
+class PortInUse(Exception):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(f"port {port} on {host} is in use (is another `make run` or `cgw dev` still running?)")
+
+
+def bind_socket(port: int, host: str = "127.0.0.1") -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUse(host, port) from error
+        raise
     return listener

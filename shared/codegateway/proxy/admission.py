@@ -29,6 +29,7 @@ from codegateway.errors import (
 )
 from codegateway.proxy.exchange import Exchange
 from codegateway.proxy.hold_growth import HoldGrowth
+from codegateway.proxy.ledger_calls import ledger_call
 from codegateway.proxy.prompt_history import PromptHistory
 from codegateway.proxy.rate_limit import RateLimiter
 from codegateway.proxy.speculation import Speculation
@@ -99,8 +100,9 @@ class Admission:
         reservation is what enforces."""
         windows = exchange.cap_windows
         account_id = exchange.caller.account.account_id
+        ledger = self._store.ledger
         with contextlib.suppress(Exception):
-            used = await asyncio.to_thread(self._store.ledger.cap_use, account_id, [w.counter_id for w in windows])
+            used = await ledger_call(ledger, ledger.cap_use, account_id, [w.counter_id for w in windows])
             self.speculation.saw_cap_use(used)
             exchange.extra_response_headers += [
                 cap_use_header(window, used[window.counter_id]) for window in windows if window.scope == "key"
@@ -112,7 +114,7 @@ class Admission:
     async def _release(self, account_id: str, hold: Hold) -> None:
         """Best effort: a hold this fails to release expires, and the tier job's sweep frees it."""
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(self._store.ledger.release_hold, account_id, hold)
+            await ledger_call(self._store.ledger, self._store.ledger.release_hold, account_id, hold)
 
     def hold_for(self, exchange: Exchange, *, cache_history: bool = True) -> tuple[Hold, int]:
         """The first hold, and what of it the available balance itself must cover."""
@@ -141,7 +143,8 @@ class Admission:
     async def reserve(self, exchange: Exchange, planned: Planned) -> None:
         hold, must_cover_nano = planned.hold, planned.must_cover_nano
         try:
-            await asyncio.to_thread(
+            await ledger_call(
+                self._store.ledger,
                 self._store.ledger.reserve,
                 exchange.caller.account.account_id,
                 hold,
@@ -173,8 +176,8 @@ class Admission:
     async def _cap_reached(self, exchange: Exchange, window: CapWindow) -> SpendCapReached:
         now = datetime.fromtimestamp(self._clock(), UTC)
         try:
-            used = await asyncio.to_thread(
-                self._store.ledger.cap_use, exchange.caller.account.account_id, [window.counter_id]
+            used = await ledger_call(
+                self._store.ledger, self._store.ledger.cap_use, exchange.caller.account.account_id, [window.counter_id]
             )
             self.speculation.saw_cap_use(used)
         except StoreUnavailable:

@@ -21,6 +21,7 @@ from codegateway.domain.estimate import extension_margin_nano, extension_target_
 from codegateway.domain.pricing import nano_to_usd_str
 from codegateway.domain.spend_caps import CapWindow, cap_reached_message
 from codegateway.proxy.exchange import Exchange
+from codegateway.proxy.ledger_calls import ledger_call
 from codegateway.proxy.metering import UsageCapture
 from codegateway.store import GrowthRefused, Store
 
@@ -71,9 +72,10 @@ class HoldGrowth:
         target = extension_target_nano(usage, message.model, markup_bp, message.max_tokens, self.exchange.priced_at)
         target = max(target, running_nano + 2 * self._margin_nano)
         account_id = self.exchange.caller.account.account_id
+        ledger = self.store.ledger
         try:
-            grown = await asyncio.to_thread(
-                self.store.ledger.extend, account_id, hold, target, self.overdraft_nano, self.exchange.cap_windows
+            grown = await ledger_call(
+                ledger, ledger.extend, account_id, hold, target, self.overdraft_nano, self.exchange.cap_windows
             )
         except GrowthRefused as refused:
             await self._explain(refused.window, account_id, hold.nano, running_nano)
@@ -93,7 +95,7 @@ class HoldGrowth:
         self.refused_by = window
         try:
             if window is not None:
-                used = await asyncio.to_thread(self.store.ledger.cap_use, account_id, [window.counter_id])
+                used = await ledger_call(self.store.ledger, self.store.ledger.cap_use, account_id, [window.counter_id])
                 self._cap_used_nano = used[window.counter_id] - held_nano + running_nano
                 return
             account = await asyncio.to_thread(self.store.accounts.get, account_id)

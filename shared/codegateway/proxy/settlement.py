@@ -19,6 +19,7 @@ from codegateway.domain.pricing import cost_of
 from codegateway.domain.records import UsageRecord
 from codegateway.domain.usage import Usage
 from codegateway.proxy.exchange import Exchange
+from codegateway.proxy.ledger_calls import ledger_call
 from codegateway.proxy.metering import UsageCapture
 from codegateway.proxy.prompt_history import PromptHistory
 from codegateway.proxy.relay import RelayOutcome
@@ -145,7 +146,7 @@ class Settlement:
     async def _write(self, exchange: Exchange, record: UsageRecord) -> bool:
         for attempt in range(_SETTLE_ATTEMPTS):
             try:
-                await asyncio.to_thread(self._store.ledger.settle, record, exchange.hold)
+                await ledger_call(self._store.ledger, self._store.ledger.settle, record, exchange.hold)
                 return True
             except Exception:
                 if attempt < _SETTLE_ATTEMPTS - 1:

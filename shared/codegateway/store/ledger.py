@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -70,6 +70,9 @@ def _with_conflict_retries(operation: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 class Ledger:
+    # Every call waits on DynamoDB: the proxy runs them in a worker thread (proxy/ledger_calls.py).
+    blocks: ClassVar[bool] = True
+
     def __init__(self, client: DynamoClient, accounts_table: str, usage_table: str, retention_days: int) -> None:
         self._client = client
         self._accounts = accounts_table

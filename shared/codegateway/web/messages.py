@@ -67,7 +67,9 @@ def new_exchange(
     source: ApiSurface = ApiSurface.ANTHROPIC,
 ) -> Exchange:
     """The exchange for a Messages body (the client's own, or one translated from another API)."""
-    metered = not request.url.path.endswith("/count_tokens")
+    # The route's own path (scope["path"]): request.url would build and parse a whole URL for it.
+    route_path: str = request.scope["path"]
+    metered = not route_path.endswith("/count_tokens")
     message = parse_message_request(
         body, gateway.catalog, gateway.settings.unknown_model_policy, require_max_tokens=metered
     )
@@ -83,7 +85,7 @@ def new_exchange(
         request_id=request.scope["state"]["request_id"],
         caller=caller,
         method="POST",
-        path=path or request.url.path,
+        path=path or route_path,
         query=request.scope.get("query_string", b"") if path is None else b"",
         headers=headers if headers is not None else request.scope["headers"],
         body=body,

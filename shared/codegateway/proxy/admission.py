@@ -113,8 +113,9 @@ class Admission:
 
     async def _release(self, account_id: str, hold: Hold) -> None:
         """Best effort: a hold this fails to release expires, and the tier job's sweep frees it."""
+        ledger = self._store.ledger
         with contextlib.suppress(Exception):
-            await ledger_call(self._store.ledger, self._store.ledger.release_hold, account_id, hold)
+            await ledger_call(ledger, ledger.release_hold, account_id, hold)
 
     def hold_for(self, exchange: Exchange, *, cache_history: bool = True) -> tuple[Hold, int]:
         """The first hold, and what of it the available balance itself must cover."""
@@ -142,10 +143,11 @@ class Admission:
 
     async def reserve(self, exchange: Exchange, planned: Planned) -> None:
         hold, must_cover_nano = planned.hold, planned.must_cover_nano
+        ledger = self._store.ledger
         try:
             await ledger_call(
-                self._store.ledger,
-                self._store.ledger.reserve,
+                ledger,
+                ledger.reserve,
                 exchange.caller.account.account_id,
                 hold,
                 must_cover_nano=must_cover_nano,
@@ -175,10 +177,9 @@ class Admission:
 
     async def _cap_reached(self, exchange: Exchange, window: CapWindow) -> SpendCapReached:
         now = datetime.fromtimestamp(self._clock(), UTC)
+        ledger = self._store.ledger
         try:
-            used = await ledger_call(
-                self._store.ledger, self._store.ledger.cap_use, exchange.caller.account.account_id, [window.counter_id]
-            )
+            used = await ledger_call(ledger, ledger.cap_use, exchange.caller.account.account_id, [window.counter_id])
             self.speculation.saw_cap_use(used)
         except StoreUnavailable:
             used = {window.counter_id: window.limit_nano}

@@ -93,9 +93,10 @@ class HoldGrowth:
     async def _explain(self, window: CapWindow | None, account_id: str, held_nano: int, running_nano: int) -> None:
         """Read what the refusal message shows (best effort)."""
         self.refused_by = window
+        ledger = self.store.ledger
         try:
             if window is not None:
-                used = await ledger_call(self.store.ledger, self.store.ledger.cap_use, account_id, [window.counter_id])
+                used = await ledger_call(ledger, ledger.cap_use, account_id, [window.counter_id])
                 self._cap_used_nano = used[window.counter_id] - held_nano + running_nano
                 return
             account = await asyncio.to_thread(self.store.accounts.get, account_id)

@@ -144,9 +144,10 @@ class Settlement:
         await self._write(exchange, record)
 
     async def _write(self, exchange: Exchange, record: UsageRecord) -> bool:
+        ledger = self._store.ledger
         for attempt in range(_SETTLE_ATTEMPTS):
             try:
-                await ledger_call(self._store.ledger, self._store.ledger.settle, record, exchange.hold)
+                await ledger_call(ledger, ledger.settle, record, exchange.hold)
                 return True
             except Exception:
                 if attempt < _SETTLE_ATTEMPTS - 1:

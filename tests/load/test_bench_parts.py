@@ -266,6 +266,29 @@ def test_the_performance_doc_shows_both_workloads_side_by_side_with_machine_date
     assert "| 100 streams: 0 failures | 0 of 900; shortened run (20 s of 300) | met |" in text
 
 
+def test_the_in_memory_targets_read_its_own_rotation_and_name_the_shared_figure_beside() -> None:
+    results = _bench_results()
+    assert next(t for t in results["targets"] if t["target"].startswith("tiny, in-memory"))["measured"] == "3.00 ms"
+
+    tiny = results["overhead"]["tiny"]
+    own_rotation = workload_figures({"direct": _side([1.5] * 5), "proxy-in-memory": _side([2.7] * 5)})
+    tiny["in_memory_alone"] = {**own_rotation, "cpu_ms_per_request": {"proxy-in-memory": 1.4}}
+    found = {t["target"].split(":")[0]: t for t in summary.targets(results)}
+    assert found["tiny, in-memory store"]["measured"] == "1.20 ms" and found["tiny, in-memory store"]["met"]
+    assert found["tiny, in-memory store"]["note"] == "its own rotation; in the shared one 3.00 ms"
+    # CPU: in memory from its own rotation, DynamoDB from the shared one (8.6 ms: missed).
+    assert found["tiny"]["measured"] == "1.40 / 8.60 ms" and not found["tiny"]["met"]
+    assert "in the shared one 3.50 ms" in found["tiny"]["note"]
+
+    text = performance_doc.render(results)
+    assert (
+        "in its own rotation with direct (TTFB p50; added p50 / p95): "
+        "tiny: direct 1.50 ms, added 1.20 / 1.20 ms, CPU 1.40 ms." in text
+    )
+    printed = {row[0]: row[1:] for row in summary._overhead_section(results, "tiny").rows}
+    assert printed["in-memory, own rotation: added TTFB (ms)"][0] == "1.20"
+
+
 def test_only_the_text_between_the_markers_is_replaced_and_a_missing_file_gets_them(tmp_path: Path) -> None:
     document = (
         "# Performance\n\nWhy the figures are what they are.\n\n<!-- bench:begin -->\nold\n<!-- bench:end -->\nMore.\n"

@@ -125,7 +125,7 @@ def _overhead_table(results: dict[str, Any]) -> list[str]:
             cpu_cells.append(f"{cpu['litellm']:.2f}")
         cells.append(" / ".join(cpu_cells) + " ms")
         lines.append("| " + " | ".join(cells) + " |")
-    lines += _alone_lines(overhead)
+    lines += _own_rotation_table(overhead)
     controls = {name: f.get("emulator_cpu_ms_per_answer") for name, f in overhead.items()}
     if all(value is not None for value in controls.values()):
         figures_text = " / ".join(f"{value:.2f}" for value in controls.values())
@@ -145,23 +145,27 @@ def _overhead_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _alone_lines(overhead: dict[str, Any]) -> list[str]:
-    """The in-memory gateway in its own rotation with direct, one line per workload that has one."""
-    parts = []
-    for name, figures in overhead.items():
-        alone = figures.get("in_memory_alone")
-        if alone is None:
-            continue
-        parts.append(
-            f"{name}: direct {_ms(alone['sides']['direct']['ttfb_ms']['p50'])}, added "
-            f"{_pair(alone['added']['proxy-in-memory']['ttfb_ms'])}, CPU "
-            f"{alone['cpu_ms_per_request']['proxy-in-memory']:.2f} ms"
-        )
-    if not parts:
+PROXY_LABELS = {"proxy": "gateway, DynamoDB", "proxy-in-memory": "gateway, in-memory store", "litellm": "LiteLLM"}
+
+
+def _own_rotation_table(overhead: dict[str, Any]) -> list[str]:
+    """Each proxy timed again in a rotation of its own with direct (what the targets read)."""
+    rows = [
+        f"| {name} | {PROXY_LABELS.get(proxy, proxy)} | {_ms(own['sides']['direct']['ttfb_ms']['p50'])} | "
+        f"{_pair(own['added'][proxy]['ttfb_ms'])} | {_ms(own['added'][proxy]['ttfb_paired_ms']['p50'])} | "
+        f"{own['cpu_ms_per_request'][proxy]:.2f} ms |"
+        for name, figures in overhead.items()
+        for proxy, own in figures.get("own_rotation", {}).items()
+    ]
+    if not rows:
         return []
     return [
         "",
-        "The in-memory gateway in its own rotation with direct (TTFB p50; added p50 / p95): " + "; ".join(parts) + ".",
+        "Each proxy again, in a rotation of its own with direct (the targets read these; see the method):",
+        "",
+        "| workload | proxy | direct TTFB p50 | added p50 / p95 | added, paired p50 | CPU per request |",
+        "|---|---|---:|---:|---:|---:|",
+        *rows,
     ]
 
 

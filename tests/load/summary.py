@@ -17,17 +17,41 @@ COLD_START_MAX_S = 1.5
 FULL_CONCURRENCY_S = 300
 
 
+def own_or_shared(results: dict[str, Any], workload: str, proxy: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """`proxy`'s figures from its rotation of its own with direct when the run has one (bench.py,
+    OWN_ROTATION), and the shared rotation's beside them; (shared, None) for a run without."""
+    shared: dict[str, Any] = results["overhead"][workload]
+    own = shared.get("own_rotation", {}).get(proxy)
+    return (own, shared) if own is not None else (shared, None)
+
+
 def added_ttfb(results: dict[str, Any], workload: str, proxy: str) -> dict[str, float]:
-    added: dict[str, float] = results["overhead"][workload]["added"][proxy]["ttfb_ms"]
+    """What `proxy` added to the TTFB (percentiles, ms), from its own rotation when the run has one."""
+    added: dict[str, float] = own_or_shared(results, workload, proxy)[0]["added"][proxy]["ttfb_ms"]
     return added
 
 
-def in_memory_figures(results: dict[str, Any], workload: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The in-memory gateway's figures from its own rotation when the run has one, and the shared
-    rotation's beside them (None when the run has only the shared one)."""
-    shared: dict[str, Any] = results["overhead"][workload]
-    alone = shared.get("in_memory_alone")
-    return (alone, shared) if alone is not None else (shared, None)
+def _shared_note(results: dict[str, Any], workload: str, proxy: str, figure: str) -> str:
+    """The shared rotation's figure, for a target read from the own rotation ('' without one)."""
+    _, shared = own_or_shared(results, workload, proxy)
+    if shared is None:
+        return ""
+    if figure == "cpu":
+        return f"own rotation; shared: {shared['cpu_ms_per_request'][proxy]:.2f} ms"
+    return f"own rotation; shared: {shared['added'][proxy]['ttfb_ms'][figure]:.2f} ms"
+
+
+def cpu_per_request(results: dict[str, Any], workload: str, proxy: str) -> float:
+    value: float = own_or_shared(results, workload, proxy)[0]["cpu_ms_per_request"][proxy]
+    return value
+
+
+def _shared_cpu_note(results: dict[str, Any]) -> str:
+    _, shared = own_or_shared(results, "tiny", "proxy")
+    if shared is None:
+        return ""
+    cpu = shared["cpu_ms_per_request"]
+    return f"own rotations; shared: {cpu['proxy-in-memory']:.2f} / {cpu['proxy']:.2f} ms"
 
 
 def _target(name: str, measured: str, met: bool, note: str = "") -> dict[str, Any]:
@@ -36,35 +60,34 @@ def _target(name: str, measured: str, met: bool, note: str = "") -> dict[str, An
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     agent = added_ttfb(results, "agent", "proxy")
-    in_memory, shared = in_memory_figures(results, "tiny")
-    tiny_in_memory = in_memory["added"]["proxy-in-memory"]["ttfb_ms"]
-    cpu = {**results["overhead"]["tiny"]["cpu_ms_per_request"], **in_memory["cpu_ms_per_request"]}
-    shared_note, shared_cpu_note = "", ""
-    if shared is not None:
-        shared_ttfb = shared["added"]["proxy-in-memory"]["ttfb_ms"]["p50"]
-        shared_cpu = shared["cpu_ms_per_request"]["proxy-in-memory"]
-        shared_note = f"its own rotation; in the shared one {shared_ttfb:.2f} ms"
-        shared_cpu_note = f"in memory from its own rotation; in the shared one {shared_cpu:.2f} ms"
+    tiny_in_memory = added_ttfb(results, "tiny", "proxy-in-memory")
+    cpu_in_memory = cpu_per_request(results, "tiny", "proxy-in-memory")
+    cpu_dynamodb = cpu_per_request(results, "tiny", "proxy")
     found = [
         _target(
             f"agent: added TTFB p50 <= {AGENT_ADDED_P50_MAX_MS:g} ms",
             f"{agent['p50']:.2f} ms",
             agent["p50"] <= AGENT_ADDED_P50_MAX_MS,
+            _shared_note(results, "agent", "proxy", "p50"),
         ),
         _target(
             f"agent: added TTFB p95 <= {AGENT_ADDED_P95_MAX_MS:g} ms",
             f"{agent['p95']:.2f} ms",
             agent["p95"] <= AGENT_ADDED_P95_MAX_MS,
+            _shared_note(results, "agent", "proxy", "p95"),
         ),
     ]
-    share = results["overhead"]["agent"].get("gateway_over_litellm_added_ttfb_p50")
     if "litellm" in results["overhead"]["agent"]["added"]:
         litellm = added_ttfb(results, "agent", "litellm")
+        share = round(agent["p50"] / litellm["p50"], 3) if litellm["p50"] > 0 else None
+        shared_share = results["overhead"]["agent"].get("gateway_over_litellm_added_ttfb_p50")
+        own = "own_rotation" in results["overhead"]["agent"]
         found.append(
             _target(
                 "agent: added TTFB p50 <= 1/5 of LiteLLM's",
                 f"{share if share is not None else 'n/a'} ({agent['p50']:.2f} vs {litellm['p50']:.2f} ms)",
                 share is not None and share <= LITELLM_SHARE_MAX,
+                f"own rotations; shared: {shared_share}" if own else "",
             )
         )
     found += [
@@ -72,14 +95,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"tiny, in-memory store: added TTFB p50 <= {TINY_IN_MEMORY_ADDED_P50_MAX_MS:g} ms",
             f"{tiny_in_memory['p50']:.2f} ms",
             tiny_in_memory["p50"] <= TINY_IN_MEMORY_ADDED_P50_MAX_MS,
-            shared_note,
+            _shared_note(results, "tiny", "proxy-in-memory", "p50"),
         ),
         _target(
             f"tiny: CPU per request <= {CPU_IN_MEMORY_MAX_MS:g} ms in memory, "
             f"<= {CPU_DYNAMODB_MAX_MS:g} ms on DynamoDB",
-            f"{cpu['proxy-in-memory']:.2f} / {cpu['proxy']:.2f} ms",
-            cpu["proxy-in-memory"] <= CPU_IN_MEMORY_MAX_MS and cpu["proxy"] <= CPU_DYNAMODB_MAX_MS,
-            shared_cpu_note,
+            f"{cpu_in_memory:.2f} / {cpu_dynamodb:.2f} ms",
+            cpu_in_memory <= CPU_IN_MEMORY_MAX_MS and cpu_dynamodb <= CPU_DYNAMODB_MAX_MS,
+            _shared_cpu_note(results),
         ),
     ]
     concurrency = results["concurrency"]["dynamodb"]
@@ -143,16 +166,15 @@ def _overhead_section(results: dict[str, Any], workload: str) -> Section:
         section.row(f"CPU per request: {name} (ms)", figures["cpu_ms_per_request"][name])
     if "dynamodb_calls_per_proxy_request" in figures:
         section.row("DynamoDB calls per proxy request", figures["dynamodb_calls_per_proxy_request"])
-    alone = figures.get("in_memory_alone")
-    if alone is not None:
-        _percentile_rows(section, "in-memory, own rotation: direct TTFB (ms)", alone["sides"]["direct"]["ttfb_ms"])
+    for name, own in figures.get("own_rotation", {}).items():
         _percentile_rows(
-            section, "in-memory, own rotation: added TTFB (ms)", alone["added"]["proxy-in-memory"]["ttfb_ms"]
+            section, f"own rotation with direct: direct TTFB (ms), {name}", own["sides"]["direct"]["ttfb_ms"]
         )
+        _percentile_rows(section, f"own rotation: TTFB added by {name} (ms)", own["added"][name]["ttfb_ms"])
         _percentile_rows(
-            section, "in-memory, own rotation: added, paired (ms)", alone["added"]["proxy-in-memory"]["ttfb_paired_ms"]
+            section, f"own rotation: TTFB added by {name}, paired (ms)", own["added"][name]["ttfb_paired_ms"]
         )
-        section.row("in-memory, own rotation: CPU per request (ms)", alone["cpu_ms_per_request"]["proxy-in-memory"])
+        section.row(f"own rotation: CPU per request, {name} (ms)", own["cpu_ms_per_request"][name])
     return section
 
 

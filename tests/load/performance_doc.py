@@ -86,10 +86,10 @@ METHOD = [
     "process's user + system time (/proc) over the timed requests, divided by their number. The in-memory",
     "store reads each key and account once and reserves and settles nothing (tests/load/in_memory_store.py):",
     "it is the gateway without its DynamoDB calls. The emulator's first-byte delay is its default for the",
-    "run (PUT /_emulator/defaults), so it applies alike to every side. The in-memory gateway is then timed",
-    "again in a rotation of its own with direct, which the in-memory targets read: in the shared rotation",
-    "its requests run while moto is still settling the DynamoDB gateway's last request (and LiteLLM its",
-    'own), on the same two cores (docs/performance.md, "Who shares the two cores").',
+    "run (PUT /_emulator/defaults), so it applies alike to every side. Each proxy is then timed again in a",
+    "rotation of its own with direct, and the targets read those figures: in the shared rotation a request",
+    "runs while the side before it is still at work on the same two cores (moto settling the DynamoDB",
+    'gateway\'s request, LiteLLM its own), which no deployment has beside it ("Who shares the two cores").',
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.load.added_time import share_of
 from tests.load.report import PERCENTILES, Section, difference, render
 
 # Issue 16's targets, each on the workload it names.
@@ -31,14 +32,12 @@ def added_ttfb(results: dict[str, Any], workload: str, proxy: str) -> dict[str, 
     return added
 
 
-def _shared_note(results: dict[str, Any], workload: str, proxy: str, figure: str) -> str:
-    """The shared rotation's figure, for a target read from the own rotation ('' without one)."""
+def _shared_note(results: dict[str, Any], workload: str, proxy: str, percentile: str) -> str:
+    """The shared rotation's added TTFB, for a target read from the own rotation ('' without one)."""
     _, shared = own_or_shared(results, workload, proxy)
     if shared is None:
         return ""
-    if figure == "cpu":
-        return f"own rotation; shared: {shared['cpu_ms_per_request'][proxy]:.2f} ms"
-    return f"own rotation; shared: {shared['added'][proxy]['ttfb_ms'][figure]:.2f} ms"
+    return f"own rotation; shared: {shared['added'][proxy]['ttfb_ms'][percentile]:.2f} ms"
 
 
 def cpu_per_request(results: dict[str, Any], workload: str, proxy: str) -> float:
@@ -79,7 +78,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
     if "litellm" in results["overhead"]["agent"]["added"]:
         litellm = added_ttfb(results, "agent", "litellm")
-        share = round(agent["p50"] / litellm["p50"], 3) if litellm["p50"] > 0 else None
+        share = share_of({"proxy": {"ttfb_ms": agent}, "litellm": {"ttfb_ms": litellm}}, "proxy", "litellm")
         shared_share = results["overhead"]["agent"].get("gateway_over_litellm_added_ttfb_p50")
         own = "own_rotation" in results["overhead"]["agent"]
         found.append(

@@ -17,6 +17,8 @@ from tests.load.overhead import SideTimings
 from tests.load.report import difference, ms_percentiles
 
 DIRECT = "direct"
+# Where a workload's figures keep each proxy's rotation of its own with direct (bench.py).
+OWN_ROTATION = "own_rotation"
 MEASURES = ("ttfb_ms", "message_stop_ms", "ttlb_ms")
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from codegateway.store import build_store
 from tests.load import performance_doc, summary
 from tests.load.accounts import count_usage_rows, create_bench_tables, funded_account
-from tests.load.added_time import share_of, workload_figures
+from tests.load.added_time import OWN_ROTATION, share_of, workload_figures
 from tests.load.cold_start import measure_cold_start
 from tests.load.concurrency import CLIENTS, STREAM_KNOBS, ConcurrencyRun, run_concurrent_streams
 from tests.load.cpu import CpuMeter, RssSampler
@@ -121,17 +121,14 @@ def measure_overhead(stack: BenchStack, targets: list[Target], requests: int, wo
     return results
 
 
-# Each proxy is then timed again in a rotation of its own with direct, which the targets read. In the
-# shared rotation a request follows another side's, whose work runs on after its stream ends (the
-# DynamoDB gateway's settlement in moto, LiteLLM's 20+ ms of CPU): on two cores that queues the next
-# request's client and upstream behind work no deployment has beside it (docs/performance.md, "Who
-# shares the two cores"). The shared rotation's figures stay in the results, beside these.
-OWN_ROTATION = "own_rotation"
-
-
 def measure_own_rotations(
     stack: BenchStack, direct: Target, proxies: list[Target], requests: int, workload: Workload
 ) -> dict[str, Any]:
+    """Each proxy again, in a rotation of its own with direct; the targets read these. In the shared
+    rotation a request follows another side's, whose work runs on after its stream ends (the DynamoDB
+    gateway's settlement in moto, LiteLLM's 20+ ms of CPU): on two cores that queues the next request's
+    client and upstream behind work no deployment has beside it (docs/performance.md, "Who shares the
+    two cores"). The shared rotation's figures stay in the results, beside these."""
     own = {}
     for proxy in proxies:
         figures = measure_overhead(stack, [direct, proxy], requests, workload)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from tests.load.added_time import OWN_ROTATION
 from tests.load.processes import REPO
 
 BEGIN = "<!-- bench:begin -->"
@@ -155,7 +156,7 @@ def _own_rotation_table(overhead: dict[str, Any]) -> list[str]:
         f"{_pair(own['added'][proxy]['ttfb_ms'])} | {_ms(own['added'][proxy]['ttfb_paired_ms']['p50'])} | "
         f"{own['cpu_ms_per_request'][proxy]:.2f} ms |"
         for name, figures in overhead.items()
-        for proxy, own in figures.get("own_rotation", {}).items()
+        for proxy, own in figures.get(OWN_ROTATION, {}).items()
     ]
     if not rows:
         return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.load.added_time import share_of
+from tests.load.added_time import OWN_ROTATION, share_of
 from tests.load.report import PERCENTILES, Section, difference, render
 
 # Issue 16's targets, each on the workload it names.
@@ -22,7 +22,7 @@ def own_or_shared(results: dict[str, Any], workload: str, proxy: str) -> tuple[d
     """`proxy`'s figures from its rotation of its own with direct when the run has one (bench.py,
     OWN_ROTATION), and the shared rotation's beside them; (shared, None) for a run without."""
     shared: dict[str, Any] = results["overhead"][workload]
-    own = shared.get("own_rotation", {}).get(proxy)
+    own = shared.get(OWN_ROTATION, {}).get(proxy)
     return (own, shared) if own is not None else (shared, None)
 
 
@@ -80,13 +80,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         litellm = added_ttfb(results, "agent", "litellm")
         share = share_of({"proxy": {"ttfb_ms": agent}, "litellm": {"ttfb_ms": litellm}}, "proxy", "litellm")
         shared_share = results["overhead"]["agent"].get("gateway_over_litellm_added_ttfb_p50")
-        own = "own_rotation" in results["overhead"]["agent"]
+        _, shared = own_or_shared(results, "agent", "proxy")
         found.append(
             _target(
                 "agent: added TTFB p50 <= 1/5 of LiteLLM's",
                 f"{share if share is not None else 'n/a'} ({agent['p50']:.2f} vs {litellm['p50']:.2f} ms)",
                 share is not None and share <= LITELLM_SHARE_MAX,
-                f"own rotations; shared: {shared_share}" if own else "",
+                f"own rotations; shared: {shared_share}" if shared is not None else "",
             )
         )
     found += [
@@ -165,7 +165,7 @@ def _overhead_section(results: dict[str, Any], workload: str) -> Section:
         section.row(f"CPU per request: {name} (ms)", figures["cpu_ms_per_request"][name])
     if "dynamodb_calls_per_proxy_request" in figures:
         section.row("DynamoDB calls per proxy request", figures["dynamodb_calls_per_proxy_request"])
-    for name, own in figures.get("own_rotation", {}).items():
+    for name, own in figures.get(OWN_ROTATION, {}).items():
         _percentile_rows(
             section, f"own rotation with direct: direct TTFB (ms), {name}", own["sides"]["direct"]["ttfb_ms"]
         )

@@ -7,6 +7,7 @@ cancellation reasons, but not signatures, tokens or idle connections: those are 
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import threading
 import time
@@ -30,6 +31,7 @@ from codegateway.settings import Settings
 from codegateway.store import build_store
 from codegateway.store.client import ThrottleRetry, call, call_retrying_throttles
 from codegateway.store.dynamodb_http import DynamoDBHttpClient, regional_endpoint
+from codegateway.store.dynamodb_loop import DynamoDBLoopClient
 from tests.support.faults import private_ca
 
 CREDENTIALS = ReadOnlyCredentials("AKIDLOCALTEST", "not-a-real-secret", "session-token-value")
@@ -58,6 +60,7 @@ class ScriptedDynamoDB:
     close_after_each: bool = False
     # Close the connection right after answering, with no `Connection: close` (as DynamoDB drops an idle one).
     drop_after_answer: bool = False
+    drop_delay_s: float = 0.0  # how long after the answer it drops it
 
     def answer(self) -> Answer:
         return self.answers.pop(0) if self.answers else (200, {"Item": {"key_id": {"S": "x"}}}, {})
@@ -101,6 +104,7 @@ def _handler(script: ScriptedDynamoDB) -> type[http.server.BaseHTTPRequestHandle
             self.wfile.write(data)
             if script.drop_after_answer:
                 self.wfile.flush()
+                time.sleep(script.drop_delay_s)
                 self.close_connection = True
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -120,10 +124,35 @@ def dynamodb() -> Iterator[tuple[ScriptedDynamoDB, str]]:
     server.server_close()
 
 
-def _client(
-    url: str, timeout_s: float = 2.0, credentials: Callable[[], Any] = lambda: CREDENTIALS
-) -> DynamoDBHttpClient:
-    return DynamoDBHttpClient(url, REGION, credentials, timeout_s=timeout_s)
+class OnTheLoop:
+    """The loop client (store/dynamodb_loop.py) behind the blocking client's method names, on one event
+    loop kept for the test, so its kept-alive connections carry over from call to call."""
+
+    def __init__(self, blocking: DynamoDBHttpClient, runner: asyncio.Runner) -> None:
+        self._client = DynamoDBLoopClient(blocking)
+        self._runner = runner
+
+    def get_item(self, **params: Any) -> dict[str, Any]:
+        return self._runner.run(self._client.call("get_item", params))
+
+    def transact_write_items(self, **params: Any) -> dict[str, Any]:
+        return self._runner.run(self._client.call("transact_write_items", params))
+
+
+Client = DynamoDBHttpClient | OnTheLoop
+ClientOf = Callable[..., Client]
+
+
+@pytest.fixture(params=["blocking", "on the loop"])
+def client_of(request: pytest.FixtureRequest) -> Iterator[ClientOf]:
+    """Builds the client under test for a URL: each test runs with both, held to the same wire."""
+    with asyncio.Runner() as runner:
+
+        def build(url: str, timeout_s: float = 2.0, credentials: Callable[[], Any] = lambda: CREDENTIALS) -> Client:
+            blocking = DynamoDBHttpClient(url, REGION, credentials, timeout_s=timeout_s)
+            return blocking if request.param == "blocking" else OnTheLoop(blocking, runner)
+
+        yield build
 
 
 def _signature_of(seen: Seen, scheme: str = "http") -> str:
@@ -139,9 +168,10 @@ def _signature_of(seen: Seen, scheme: str = "http") -> str:
 
 def test_what_goes_over_the_wire_is_dynamodbs_json_protocol_signed_over_those_very_bytes(
     dynamodb: tuple[ScriptedDynamoDB, str],
+    client_of: ClientOf,
 ) -> None:
     script, url = dynamodb
-    answer = _client(url).get_item(**GET)
+    answer = client_of(url).get_item(**GET)
 
     assert answer["Item"] == {"key_id": {"S": "x"}}
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
@@ -158,19 +188,21 @@ def test_what_goes_over_the_wire_is_dynamodbs_json_protocol_signed_over_those_ve
     assert authorization == _signature_of(seen)
 
 
-def test_calls_share_one_kept_alive_connection(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+def test_calls_share_one_kept_alive_connection(dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf) -> None:
     script, url = dynamodb
-    client = _client(url)
+    client = client_of(url)
     for _ in range(5):
         client.get_item(**GET)
     assert [seen.connection for seen in script.seen] == [1] * 5
     assert script.connections == 1
 
 
-def test_a_server_that_closes_each_connection_gets_a_new_one_each_call(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+def test_a_server_that_closes_each_connection_gets_a_new_one_each_call(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
     script, url = dynamodb
     script.close_after_each = True
-    client = _client(url)
+    client = client_of(url)
     for _ in range(3):
         client.get_item(**GET)
     assert [seen.connection for seen in script.seen] == [1, 2, 3]
@@ -178,9 +210,10 @@ def test_a_server_that_closes_each_connection_gets_a_new_one_each_call(dynamodb:
 
 def test_a_connection_closed_before_the_answer_is_tried_again_on_a_new_one(
     dynamodb: tuple[ScriptedDynamoDB, str],
+    client_of: ClientOf,
 ) -> None:
     script, url = dynamodb
-    client = _client(url)
+    client = client_of(url)
     client.get_item(**GET)
     script.answers = ["reset"]
     answer = client.get_item(**GET)
@@ -189,9 +222,46 @@ def test_a_connection_closed_before_the_answer_is_tried_again_on_a_new_one(
     assert [seen.connection for seen in script.seen] == [1, 1, 2]
 
 
-def test_a_store_that_keeps_failing_is_unavailable_after_two_attempts(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+def test_a_connection_the_server_dropped_after_its_answer_is_not_reused_and_costs_no_retry(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
     script, url = dynamodb
-    client = _client(url)
+    # As DynamoDB drops an idle connection: without `Connection: close`, after the answer was read.
+    script.drop_after_answer, script.drop_delay_s = True, 0.05
+    client = client_of(url)
+    client.get_item(**GET)
+    time.sleep(0.2)  # the close arrives between two requests, while nothing reads the connection
+    answer = client.get_item(**GET)
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 0
+    assert [seen.connection for seen in script.seen] == [1, 2]
+
+
+def test_a_retried_transaction_carries_the_same_idempotency_token_on_both_attempts(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
+    script, url = dynamodb
+    script.answers = ["reset", (200, {}, {})]
+    client_of(url).transact_write_items(TransactItems=[])
+    first, second = (orjson.loads(seen.body)["ClientRequestToken"] for seen in script.seen)
+    assert first and first == second  # DynamoDB answers the second as the first: applied once
+    client_of(url).transact_write_items(TransactItems=[])
+    assert orjson.loads(script.seen[-1].body)["ClientRequestToken"] != first  # a new call, a new token
+
+
+def test_the_loop_client_works_from_one_event_loop_after_another(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+    script, url = dynamodb
+    client = DynamoDBLoopClient(DynamoDBHttpClient(url, REGION, lambda: CREDENTIALS, timeout_s=2.0))
+    for _ in range(2):  # each asyncio.run is a new loop, as each test's is; the old loop's pool is not used
+        answer = asyncio.run(client.call("get_item", GET))
+        assert answer["Item"] == {"key_id": {"S": "x"}}
+    assert [seen.connection for seen in script.seen] == [1, 2]
+
+
+def test_a_store_that_keeps_failing_is_unavailable_after_two_attempts(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
+    script, url = dynamodb
+    client = client_of(url)
     script.answers = ["reset", "reset", "reset"]
     with pytest.raises(StoreUnavailable):
         call(client.get_item, **GET)
@@ -206,39 +276,42 @@ def test_a_store_that_keeps_failing_is_unavailable_after_two_attempts(dynamodb: 
     assert len(script.seen) == 2
 
 
-def test_nothing_listening_is_unavailable() -> None:
-    client = _client("http://127.0.0.1:9", timeout_s=0.5)
+def test_nothing_listening_is_unavailable(client_of: ClientOf) -> None:
+    client = client_of("http://127.0.0.1:9", timeout_s=0.5)
     with pytest.raises(StoreUnavailable):
         call(client.get_item, **GET)
 
 
-def test_an_answer_that_never_comes_is_unavailable_within_two_timeouts(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+def test_an_answer_that_never_comes_is_unavailable_within_two_timeouts(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
     script, url = dynamodb
     script.answers = ["hang", "hang"]
     started = time.monotonic()
     with pytest.raises(StoreUnavailable):
-        call(_client(url, timeout_s=0.2).get_item, **GET)
+        call(client_of(url, timeout_s=0.2).get_item, **GET)
     assert len(script.seen) == 2
     assert time.monotonic() - started < 0.9  # two 0.2 s timeouts, not the server's 1 s hang each
 
 
-def test_a_damaged_answer_is_never_used(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+def test_a_damaged_answer_is_never_used(dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf) -> None:
     script, url = dynamodb
     wrong = {"x-amz-crc32": "12345"}
     script.answers = [(200, {"Item": {"key_id": {"S": "damaged"}}}, dict(wrong))]
-    assert _client(url).get_item(**GET)["Item"] == {"key_id": {"S": "x"}}
+    assert client_of(url).get_item(**GET)["Item"] == {"key_id": {"S": "x"}}
     assert [seen.connection for seen in script.seen] == [1, 2]  # nor is the connection that brought it
     script.answers = [(200, {"Item": {}}, dict(wrong)), (200, {"Item": {}}, {"x-amz-crc32": "not-a-number"})]
     with pytest.raises(StoreUnavailable):
-        call(_client(url).get_item, **GET)
+        call(client_of(url).get_item, **GET)
     # A 200 that is not DynamoDB's JSON (a proxy's page) is no answer, not "no such item".
     script.answers = [(200, b"<html>gateway</html>", {})]
     with pytest.raises(StoreUnavailable):
-        call(_client(url).get_item, **GET)
+        call(client_of(url).get_item, **GET)
 
 
 def test_a_failed_condition_is_botocores_client_error_with_its_cancellation_reasons(
     dynamodb: tuple[ScriptedDynamoDB, str],
+    client_of: ClientOf,
 ) -> None:
     script, url = dynamodb
     reasons = [{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}]
@@ -254,7 +327,7 @@ def test_a_failed_condition_is_botocores_client_error_with_its_cancellation_reas
         )
     ]
     with pytest.raises(ClientError) as caught:
-        _client(url).transact_write_items(TransactItems=[], ClientRequestToken="t")
+        client_of(url).transact_write_items(TransactItems=[], ClientRequestToken="t")
     error = caught.value
     assert error.response["Error"]["Code"] == "TransactionCanceledException"
     assert error.response["CancellationReasons"] == reasons
@@ -266,6 +339,7 @@ def test_a_failed_condition_is_botocores_client_error_with_its_cancellation_reas
 
 def test_a_throttle_is_retried_with_the_stores_backoff_then_becomes_its_503(
     dynamodb: tuple[ScriptedDynamoDB, str],
+    client_of: ClientOf,
 ) -> None:
     script, url = dynamodb
     throttled: Answer = (
@@ -276,27 +350,29 @@ def test_a_throttle_is_retried_with_the_stores_backoff_then_becomes_its_503(
     sleeps: list[float] = []
     retry = ThrottleRetry(attempts=3, sleep=sleeps.append, jitter=lambda low, high: high)
     script.answers = [throttled]
-    assert call_retrying_throttles(_client(url).get_item, GET, retry)["Item"] == {"key_id": {"S": "x"}}
+    assert call_retrying_throttles(client_of(url).get_item, GET, retry)["Item"] == {"key_id": {"S": "x"}}
     assert (len(script.seen), sleeps) == (2, [0.05])
 
     script.answers = [throttled] * 10
     script.seen.clear()
     sleeps.clear()
     with pytest.raises(StoreThrottled):
-        call_retrying_throttles(_client(url).get_item, GET, retry)
+        call_retrying_throttles(client_of(url).get_item, GET, retry)
     assert len(script.seen) == 3  # the store's 3 attempts, none doubled at once by the client
     assert sleeps == [0.05, 0.1]
 
 
-def test_no_credentials_is_unavailable_not_an_unsigned_request(dynamodb: tuple[ScriptedDynamoDB, str]) -> None:
+def test_no_credentials_is_unavailable_not_an_unsigned_request(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
     script, url = dynamodb
     with pytest.raises(StoreUnavailable):
-        call(_client(url, credentials=lambda: None).get_item, **GET)
+        call(client_of(url, credentials=lambda: None).get_item, **GET)
     assert script.seen == []
 
 
 def test_over_https_it_trusts_aws_ca_bundle_and_refuses_an_unknown_ca(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client_of: ClientOf
 ) -> None:
     script = ScriptedDynamoDB()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
@@ -306,10 +382,10 @@ def test_over_https_it_trusts_aws_ca_bundle_and_refuses_an_unknown_ca(
     url = f"https://127.0.0.1:{server.server_address[1]}"
     try:
         with pytest.raises(StoreUnavailable):
-            call(_client(url).get_item, **GET)
+            call(client_of(url).get_item, **GET)
         assert script.seen == []  # nothing sent to a server whose certificate nobody vouched for
         monkeypatch.setenv("AWS_CA_BUNDLE", str(ca.ca_pem))
-        client = _client(url)
+        client = client_of(url)
         assert client.get_item(**GET)["Item"] == {"key_id": {"S": "x"}}
         client.get_item(**GET)
         (first, second) = script.seen

@@ -1,8 +1,17 @@
-"""The ledger's guarantees, on the local DynamoDB: once-only settlement, holds that expire, top-ups."""
+"""The ledger's guarantees, on the local DynamoDB: once-only settlement, holds that expire, top-ups.
+
+Each test runs twice: with the ledger's calls blocking (the admin API, the CLI, the tier job) and with
+its money movements (reserve, extend, settle, release) on an event loop, as the proxy makes them
+(store/dynamodb_loop.py). The two are one set of steps (store/steps.py); these tests hold them to the
+same answers, refusals and balances."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import secrets
+from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 
@@ -10,10 +19,48 @@ from codegateway.accounts.accounts import top_up
 from codegateway.domain.clock import now_iso
 from codegateway.domain.records import Hold, UsageRecord
 from codegateway.settings import Settings
-from codegateway.store import GrowthRefused, ReservationRefused, Store
+from codegateway.store import GrowthRefused, Ledger, ReservationRefused, Store, build_store
 from tests.support.accounts import new_caller
 
 START = 2_000_000_000
+
+
+class LedgerOnTheLoop:
+    """A ledger whose money movements run through `Ledger.on_loop` on one event loop; the rest block."""
+
+    MOVEMENTS = ("reserve", "extend", "settle", "release_hold")
+
+    def __init__(self, ledger: Ledger, runner: asyncio.Runner) -> None:
+        self._ledger = ledger
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._ledger, name)
+        if name not in self.MOVEMENTS:
+            return method
+
+        def on_the_loop(*args: Any, **kwargs: Any) -> Any:
+            on_loop = self._ledger.on_loop(method, *args, **kwargs)
+            assert on_loop is not None, f"{name} has no loop form"
+            return self._runner.run(on_loop)
+
+        return on_the_loop
+
+
+@pytest.fixture(scope="module")
+def loop_store(stack_settings: Settings) -> Iterator[Store]:
+    store = build_store(stack_settings, loop_calls=True)
+    with asyncio.Runner() as runner:
+        yield dataclasses.replace(store, ledger=cast(Ledger, LedgerOnTheLoop(store.ledger, runner)))
+        store.ledger.close()
+
+
+@pytest.fixture(params=["blocking", "on the loop"])
+def store(request: pytest.FixtureRequest, store: Store) -> Store:
+    if request.param == "blocking":
+        return store
+    on_the_loop: Store = request.getfixturevalue("loop_store")
+    return on_the_loop
 
 
 def _record(account_id: str, request_id: str, billed_nano: int) -> UsageRecord:

@@ -37,7 +37,7 @@ def fresh_tables(dynamodb_endpoint: str, **overrides: Any) -> Iterator[tuple[Set
 
 
 def rollup_item(account_id: str, day: date, billed_nano: int) -> dict[str, Any]:
-    """A daily rollup as settlement leaves it (store/ledger.py _rollup_update), with one request."""
+    """A daily rollup as settlement leaves it (store/usage.py rollup_update), with one request."""
     return {
         "account_id": {"S": account_id},
         "sk": {"S": f"DAY#{day.isoformat()}"},

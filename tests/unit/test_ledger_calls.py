@@ -1,6 +1,8 @@
-"""Ledger calls from the event loop: a DynamoDB ledger's calls wait in a worker thread, so every other
-stream keeps moving meanwhile; a ledger that waits on nothing (the bench's in-memory stand-in) is
-called on the loop itself, without the hop. Either way the caller gets the same answer or refusal."""
+"""Ledger calls from the event loop: a DynamoDB ledger with a loop client makes its money movements on the
+loop itself, as its DynamoDB calls' own awaits; one without (botocore's client, a method with no loop
+form) waits in a worker thread; either way every other stream keeps moving meanwhile. A ledger that
+waits on nothing (the bench's in-memory stand-in) is called inline. Each way the caller gets the same
+answer or refusal."""
 
 from __future__ import annotations
 
@@ -13,7 +15,10 @@ import pytest
 from codegateway.domain.outcomes import Refusal
 from codegateway.domain.records import Hold
 from codegateway.proxy.ledger_calls import ledger_call
-from codegateway.store import Ledger, ReservationRefused
+from codegateway.proxy.runtime import build_gateway
+from codegateway.settings import Settings
+from codegateway.store import Ledger, ReservationRefused, Store, build_store
+from codegateway.store.dynamodb_loop import DynamoDBLoopClient
 
 HOLD = Hold("req_1", 1_000, 2_000_000_000)
 
@@ -46,16 +51,21 @@ async def _ticks_while(call: asyncio.Future[object] | asyncio.Task[object]) -> i
     return ticks
 
 
-def test_the_dynamodb_ledger_is_called_off_the_loop_and_other_streams_keep_moving() -> None:
-    assert Ledger.blocks, "the DynamoDB ledger must declare that its calls block"
-    ledger = DynamoDBLikeLedger(wait_s=0.2)
+def _release_while_the_loop_ticks(ledger: Ledger) -> tuple[bool, int, int]:
+    """release_hold through ledger_call; its answer, how often the loop ticked meanwhile, the loop's thread."""
 
     async def scenario() -> tuple[bool, int, int]:
         call = asyncio.ensure_future(ledger_call(ledger, ledger.release_hold, "acct", HOLD))
         ticks = await _ticks_while(call)
         return await call, ticks, threading.get_ident()
 
-    answer, ticks, loop_thread = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_the_dynamodb_ledger_is_called_off_the_loop_and_other_streams_keep_moving() -> None:
+    assert Ledger.blocks, "the DynamoDB ledger must declare that its calls block"
+    ledger = DynamoDBLikeLedger(wait_s=0.2)
+    answer, ticks, loop_thread = _release_while_the_loop_ticks(ledger)
     assert answer is True
     assert ledger.thread_id != loop_thread
     assert ticks >= 5, "the loop stood still while the ledger waited"
@@ -79,3 +89,65 @@ def test_a_refusal_reaches_the_caller_whichever_way_the_ledger_is_called(blocks:
         asyncio.run(ledger_call(ledger, ledger.release_hold, "acct", HOLD))
     assert refused.value.reason == Refusal.BALANCE
     assert refused.value.available_nano == 5
+
+
+class LoopClient:
+    """Answers each call after `wait_s`, awaited on the loop, as DynamoDBLoopClient does; notes the
+    calls and the thread each ran in."""
+
+    def __init__(self, wait_s: float) -> None:
+        self.wait_s = wait_s
+        self.calls: list[tuple[str, int]] = []
+
+    async def call(self, method: str, params: dict[str, object]) -> dict[str, object]:
+        self.calls.append((method, threading.get_ident()))
+        await asyncio.sleep(self.wait_s)
+        return {}
+
+
+def _ledger_on_loop(loop_client: LoopClient) -> Ledger:
+    # No blocking client at all: a call that took the thread path would fail on it.
+    fake: DynamoDBLoopClient = loop_client  # type: ignore[assignment]
+    return Ledger(None, "accounts", "usage", 30, loop_client=fake)
+
+
+def test_with_a_loop_client_the_money_movements_run_on_the_loop_and_other_streams_keep_moving() -> None:
+    loop_client = LoopClient(wait_s=0.2)
+    ledger = _ledger_on_loop(loop_client)
+    answer, ticks, loop_thread = _release_while_the_loop_ticks(ledger)
+    assert answer is True
+    assert loop_client.calls == [("transact_write_items", loop_thread)]
+    assert ticks >= 5, "the loop stood still while the ledger waited"
+
+
+def test_a_subclass_own_method_has_no_loop_form_and_takes_the_worker_thread() -> None:
+    class Overridden(Ledger):
+        def release_hold(self, account_id: str, hold: Hold) -> bool:
+            return threading.get_ident() != loop_thread
+
+    loop_client = LoopClient(wait_s=0.0)
+    ledger = Overridden(None, "accounts", "usage", 30, loop_client=loop_client)  # type: ignore[arg-type]
+    loop_thread = 0
+
+    async def scenario() -> bool:
+        nonlocal loop_thread
+        loop_thread = threading.get_ident()
+        return await ledger_call(ledger, ledger.release_hold, "acct", HOLD)
+
+    assert asyncio.run(scenario()) is True  # ran off the loop
+    assert loop_client.calls == []
+
+
+def test_the_proxys_store_moves_money_on_the_loop_and_the_other_stores_block() -> None:
+    local = Settings(dynamodb_endpoint="http://127.0.0.1:9")
+
+    def has_loop_form(store: Store) -> bool:
+        on_loop = store.ledger.on_loop(store.ledger.release_hold, "acct", HOLD)
+        if on_loop is None:
+            return False
+        on_loop.close()  # never run: nothing listens on port 9
+        return True
+
+    assert has_loop_form(build_gateway(local).store)  # what the proxy function builds
+    assert not has_loop_form(build_store(local))  # the admin API, the CLI, the tier job
+    assert not has_loop_form(build_store(local.model_copy(update={"dynamodb_client": "botocore"}), loop_calls=True))

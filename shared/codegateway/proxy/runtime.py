@@ -43,6 +43,7 @@ class Gateway:
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
+        self.store.ledger.close()
 
 
 def build_gateway(
@@ -51,7 +52,7 @@ def build_gateway(
     store: Store | None = None,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Gateway:
-    store = store or build_store(settings)
+    store = store or build_store(settings, loop_calls=True)
     rate_limiter = RateLimiter(store, settings.default_rpm_limit)
     upstream_key = SecretSource(
         settings.upstream_api_key,

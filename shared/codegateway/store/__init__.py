@@ -12,6 +12,7 @@ from codegateway.store.api_keys import ApiKeysTable, KeyLimitReached
 from codegateway.store.client import DynamoClient, build_dynamodb_client
 from codegateway.store.cursors import decode_cursor, encode_cursor
 from codegateway.store.dashboard_sessions import DashboardSession, DashboardSessionsTable
+from codegateway.store.dynamodb_http import DynamoDBHttpClient
 from codegateway.store.email_codes import EmailCodesTable, StoredCode
 from codegateway.store.ledger import GrowthRefused, Ledger, ReservationRefused
 from codegateway.store.pricing_catalogs import PricingCatalogs, StoredCatalog
@@ -66,14 +67,24 @@ class Store:
     dashboard_sessions: DashboardSessionsTable
 
 
-def build_store(settings: Settings, client: DynamoClient | None = None) -> Store:
+def build_store(settings: Settings, client: DynamoClient | None = None, *, loop_calls: bool = False) -> Store:
+    """The tables on one client. With `loop_calls` (the proxy), the ledger's money movements run on the
+    event loop (store/dynamodb_loop.py) where the client is ours, not botocore's."""
     client = client or build_dynamodb_client(settings)
+    loop_client = None
+    if loop_calls and isinstance(client, DynamoDBHttpClient):
+        # Imported here: what does not serve requests (the tier job, the admin API) never loads httptools.
+        from codegateway.store.dynamodb_loop import DynamoDBLoopClient
+
+        loop_client = DynamoDBLoopClient(client, max_idle_connections=settings.io_threads)
     return Store(
         client=client,
         accounts=AccountsTable(client, settings.accounts_table),
         api_keys=ApiKeysTable(client, settings.api_keys_table),
         usage=UsageTable(client, settings.usage_table),
-        ledger=Ledger(client, settings.accounts_table, settings.usage_table, settings.usage_retention_days),
+        ledger=Ledger(
+            client, settings.accounts_table, settings.usage_table, settings.usage_retention_days, loop_client
+        ),
         topups=TopUpsTable(client, settings.usage_table),
         rate_limits=RateLimitsTable(client, settings.rate_limits_table),
         tiers=TierTable(client, settings.accounts_table, settings.usage_table),

@@ -15,7 +15,7 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from codegateway.errors import StoreThrottled, StoreUnavailable
 from codegateway.settings import Settings
@@ -152,14 +152,47 @@ def call_retrying_throttles(operation: Operation, kwargs: Mapping[str, Any], ret
 def _call_once(operation: Operation, **kwargs: Any) -> dict[str, Any]:
     try:
         return operation(**kwargs)
-    except ClientError as error:
-        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500 and not is_throttled(error):
+    except (ClientError, BotoCoreError) as error:
+        if fails_closed(error):
             raise StoreUnavailable() from error
         raise
-    except (ConnectionError, ReadTimeoutError) as error:
-        raise StoreUnavailable() from error
-    except BotoCoreError as error:
-        raise StoreUnavailable() from error
+
+
+def fails_closed(error: ClientError | BotoCoreError) -> bool:
+    """A failure the caller is told as StoreUnavailable: the transport's (a connection refused, reset
+    or timed out), or DynamoDB's 5xx that is not a throttle. Any other ClientError is an answer."""
+    if isinstance(error, ClientError):
+        return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500 and not is_throttled(error)
+    return True
+
+
+# DynamoDB refuses (rather than queues) concurrent transactions on one item: those are tried again.
+CONFLICT_ATTEMPTS = 8
+
+
+def is_conflict(error: ClientError) -> bool:
+    code = error_code(error)
+    if code == "TransactionConflictException":
+        return True
+    if code == "TransactionCanceledException":
+        return any(r.get("Code") == "TransactionConflict" for r in error.response.get("CancellationReasons", []))
+    return False
+
+
+def conflict_delay_s(attempt: int) -> float:
+    return random.uniform(0, 0.01 * 2**attempt)
+
+
+def call_retrying_conflicts(operation: Operation, **kwargs: Any) -> dict[str, Any]:
+    """`call` for a transaction: one refused for a concurrent transaction on its items is sent again."""
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            return call(operation, **kwargs)
+        except ClientError as error:
+            if not is_conflict(error) or attempt == CONFLICT_ATTEMPTS - 1:
+                raise
+            time.sleep(conflict_delay_s(attempt))
+    raise AssertionError("unreachable")
 
 
 def error_code(error: ClientError) -> str:

@@ -30,6 +30,7 @@ import http.client
 import os
 import random
 import select
+import socket
 import ssl
 import threading
 import time
@@ -84,7 +85,7 @@ def regional_endpoint(region: str) -> str:
     return f"https://dynamodb.{region}.{domain}"
 
 
-class _RetryableAnswer(Exception):
+class RetryableAnswer(Exception):
     """An answer that one more attempt may fix; carries what to raise if it was the last."""
 
     def __init__(self, final: Exception, transport: bool) -> None:
@@ -107,15 +108,15 @@ class DynamoDBHttpClient:
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
             raise ValueError(f"not an http(s) endpoint without a path: {endpoint_url!r}")
         self.endpoint_url = endpoint_url.rstrip("/")
-        self._tls = parts.scheme == "https"
-        self._host = parts.hostname
-        self._port = parts.port or (443 if self._tls else 80)
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.tls else 80)
         self._region = region
         # The Host header as http.client would send it, and as SigV4 signs it: no default port.
-        default_port = parts.port is None or parts.port == (443 if self._tls else 80)
-        self._signer = DynamoDBSigner(region, self._host if default_port else f"{self._host}:{self._port}")
+        default_port = parts.port is None or parts.port == (443 if self.tls else 80)
+        self._signer = DynamoDBSigner(region, self.host if default_port else f"{self.host}:{self.port}")
         self._credentials = credentials
-        self._timeout_s = timeout_s
+        self.timeout_s = timeout_s
         self._max_idle = max_idle_connections
         # LIFO, so the connections kept are the recently used ones; deque's append/pop are atomic.
         # Each with when it was last used (time.monotonic()).
@@ -163,7 +164,7 @@ class DynamoDBHttpClient:
         for attempt in range(ATTEMPTS):
             try:
                 answer = self._send(operation, body, fresh=fresh)
-            except _RetryableAnswer as retryable:
+            except RetryableAnswer as retryable:
                 if attempt == ATTEMPTS - 1:
                     raise retryable.final from retryable.__cause__
                 fresh = retryable.transport
@@ -183,7 +184,7 @@ class DynamoDBHttpClient:
             connection.close()
 
     def _send(self, operation: str, body: bytes, *, fresh: bool) -> dict[str, Any]:
-        headers = self._signed_headers(operation, body)
+        headers = self.signed_headers(operation, body)
         connection = self._new_connection() if fresh else self._take_idle()
         try:
             connection.request("POST", "/", body, headers)
@@ -191,55 +192,31 @@ class DynamoDBHttpClient:
             data = response.read()
         except TimeoutError as error:
             connection.close()
-            raise _RetryableAnswer(ReadTimeoutError(endpoint_url=self.endpoint_url, error=error), True) from error
+            raise RetryableAnswer(ReadTimeoutError(endpoint_url=self.endpoint_url, error=error), True) from error
         except ConnectionRefusedError as error:
             connection.close()
-            raise _RetryableAnswer(
-                EndpointConnectionError(endpoint_url=self.endpoint_url, error=error), True
-            ) from error
+            raise RetryableAnswer(EndpointConnectionError(endpoint_url=self.endpoint_url, error=error), True) from error
         except (OSError, http.client.HTTPException) as error:
             # Closed or reset before a whole answer came back: the write may or may not have applied.
             connection.close()
-            raise _RetryableAnswer(ConnectionClosedError(endpoint_url=self.endpoint_url), True) from error
+            raise RetryableAnswer(ConnectionClosedError(endpoint_url=self.endpoint_url), True) from error
         except BaseException:
             connection.close()
             raise
-        if not _intact(response, data):
+        if not intact(response.getheader("x-amz-crc32"), data):
             # Never used, and neither is the connection that brought it.
             connection.close()
-            raise _RetryableAnswer(ConnectionClosedError(endpoint_url=self.endpoint_url), True)
+            raise RetryableAnswer(ConnectionClosedError(endpoint_url=self.endpoint_url), True)
         if response.will_close:
             connection.close()
         else:
             self._keep(connection)
-        return self._answer(operation, response, data)
-
-    def _answer(self, operation: str, response: http.client.HTTPResponse, data: bytes) -> dict[str, Any]:
-        status = response.status
-        metadata = {"HTTPStatusCode": status, "RequestId": response.getheader("x-amzn-requestid", "")}
-        try:
-            parsed = orjson.loads(data) if data else {}
-        except orjson.JSONDecodeError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            if status < 300:
-                # Not an answer DynamoDB gives (a proxy's page, say): never read as "no such item".
-                raise ConnectionClosedError(endpoint_url=self.endpoint_url)
-            parsed = {}
-        if status < 300:
-            parsed["ResponseMetadata"] = metadata
-            return parsed
-        code = str(parsed.pop("__type", "")).rpartition("#")[2] or str(status)
-        message = parsed.pop("message", None) or parsed.pop("Message", None) or http.client.responses.get(status, "")
-        # As botocore does: the error's modelled members (CancellationReasons, Item) beside Error.
-        error = ClientError(
-            {**parsed, "Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}, operation
+        return read_answer(
+            operation, response.status, response.getheader("x-amzn-requestid", ""), data, self.endpoint_url
         )
-        if status in RETRYABLE_STATUSES or code in RETRYABLE_CODES:
-            raise _RetryableAnswer(error, False)
-        raise error
 
-    def _signed_headers(self, operation: str, body: bytes) -> dict[str, str]:
+    def signed_headers(self, operation: str, body: bytes) -> dict[str, str]:
+        """The headers of one call with this body, signed with the credentials of the moment."""
         credentials = self._credentials()
         if credentials is None:
             raise NoCredentialsError()
@@ -265,13 +242,11 @@ class DynamoDBHttpClient:
             connection.close()
 
     def _new_connection(self) -> Connection:
-        if not self._tls:
-            return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout_s)
-        return http.client.HTTPSConnection(
-            self._host, self._port, timeout=self._timeout_s, context=self._tls_settings()
-        )
+        if not self.tls:
+            return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+        return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout_s, context=self.tls_settings())
 
-    def _tls_settings(self) -> ssl.SSLContext:
+    def tls_settings(self) -> ssl.SSLContext:
         # Built on first use: loading the CA bundle is tens of milliseconds a cold start need not pay.
         with self._tls_lock:
             if self._tls_context is None:
@@ -282,20 +257,49 @@ class DynamoDBHttpClient:
             return self._tls_context
 
 
-def _intact(response: http.client.HTTPResponse, data: bytes) -> bool:
-    """The body matches DynamoDB's CRC32 of it (no header: nothing to check, as botocore does)."""
-    expected = response.getheader("x-amz-crc32")
+def read_answer(operation: str, status: int, request_id: str, data: bytes, endpoint_url: str) -> dict[str, Any]:
+    """DynamoDB's answer as botocore's client gives it: the parsed body with ResponseMetadata, or its
+    ClientError; RetryableAnswer when one more attempt may fix it."""
+    metadata = {"HTTPStatusCode": status, "RequestId": request_id}
+    try:
+        parsed = orjson.loads(data) if data else {}
+    except orjson.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        if status < 300:
+            # Not an answer DynamoDB gives (a proxy's page, say): never read as "no such item".
+            raise ConnectionClosedError(endpoint_url=endpoint_url)
+        parsed = {}
+    if status < 300:
+        parsed["ResponseMetadata"] = metadata
+        return parsed
+    code = str(parsed.pop("__type", "")).rpartition("#")[2] or str(status)
+    message = parsed.pop("message", None) or parsed.pop("Message", None) or http.client.responses.get(status, "")
+    # As botocore does: the error's modelled members (CancellationReasons, Item) beside Error.
+    error = ClientError(
+        {**parsed, "Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}, operation
+    )
+    if status in RETRYABLE_STATUSES or code in RETRYABLE_CODES:
+        raise RetryableAnswer(error, False)
+    raise error
+
+
+def intact(expected: str | None, data: bytes) -> bool:
+    """The body matches DynamoDB's CRC32 of it (the x-amz-crc32 header; none: nothing to check, as
+    botocore does)."""
     if expected is None:
         return True
     return expected.isdigit() and int(expected) == zlib.crc32(data)
 
 
 def _closed_by_server(connection: Connection) -> bool:
+    sock = connection.sock
+    return sock is None or readable_now(sock)
+
+
+def readable_now(sock: socket.socket) -> bool:
     """A kept-alive socket with something to read before any request was sent on it: the server's
     close (EOF), or bytes no request asked for. Either way it must not carry a request."""
-    sock = connection.sock
-    if sock is None:
-        return True
     poller = select.poll()
     poller.register(sock, select.POLLIN)
     return bool(poller.poll(0))

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from codegateway.domain.records import Hold
-from codegateway.store.client import DynamoClient, all_pages, call
+from codegateway.store.client import DynamoClient, all_pages
 from codegateway.store.items import Item, n, req_n, s
+from codegateway.store.steps import Call, Steps
 
 HOLD_PREFIX = "HOLD#"
 
@@ -50,7 +51,7 @@ def list_holds(client: DynamoClient, usage_table: str, account_id: str) -> list[
     return [hold_from_item(item) for item in all_pages(client.query, query)]
 
 
-def get_hold(client: DynamoClient, usage_table: str, account_id: str, request_id: str) -> Hold | None:
-    response = call(client.get_item, TableName=usage_table, Key=hold_key(account_id, request_id), ConsistentRead=True)
-    item = response.get("Item")
+def read_hold(usage_table: str, account_id: str, request_id: str) -> Steps[Hold | None]:
+    params = {"TableName": usage_table, "Key": hold_key(account_id, request_id), "ConsistentRead": True}
+    item = (yield Call("get_item", params)).get("Item")
     return hold_from_item(item) if item else None

@@ -9,12 +9,9 @@ a reset connection), and each write's condition recognises its own earlier succe
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 
@@ -22,13 +19,25 @@ from codegateway.domain.outcomes import Refusal
 from codegateway.domain.records import Hold, TopUpEntry, UsageRecord
 from codegateway.domain.spend_caps import CapWindow
 from codegateway.store.cap_counters import adjust, committed, take_on_growth, take_on_reserve
-from codegateway.store.client import CONDITION_FAILED, DynamoClient, call, cancellation_codes, error_code, write_if
-from codegateway.store.holds import get_hold, hold_key, hold_to_item, list_holds
+from codegateway.store.client import (
+    CONDITION_FAILED,
+    DynamoClient,
+    call,
+    call_retrying_conflicts,
+    cancellation_codes,
+    write_if,
+)
+from codegateway.store.holds import hold_key, hold_to_item, list_holds, read_hold
 from codegateway.store.items import get_n, get_s, n, s
-from codegateway.store.usage import day_key, request_key, topup_to_item, usage_to_item
+from codegateway.store.steps import Call, Steps, run_blocking, run_on_loop
+from codegateway.store.usage import day_key, expires_at, request_key, rollup_update, topup_to_item, usage_to_item
+
+if TYPE_CHECKING:
+    from codegateway.store.dynamodb_loop import DynamoDBLoopClient
 
 ACTIVE = "active"
-_CONFLICT_ATTEMPTS = 8
+# How many times settle re-reads a hold that changed under it (a lost growth answer, the expiry sweep).
+_SETTLE_ATTEMPTS = 8
 
 
 class ReservationRefused(Exception):
@@ -48,36 +57,40 @@ class GrowthRefused(Exception):
         self.window = window
 
 
-def _is_conflict(error: ClientError) -> bool:
-    code = error_code(error)
-    if code == "TransactionConflictException":
-        return True
-    if code == "TransactionCanceledException":
-        return any(r.get("Code") == "TransactionConflict" for r in error.response.get("CancellationReasons", []))
-    return False
-
-
-def _with_conflict_retries(operation: Any, **kwargs: Any) -> dict[str, Any]:
-    """DynamoDB refuses (rather than queues) concurrent transactions on one item: retry those."""
-    for attempt in range(_CONFLICT_ATTEMPTS):
-        try:
-            return call(operation, **kwargs)
-        except ClientError as error:
-            if not _is_conflict(error) or attempt == _CONFLICT_ATTEMPTS - 1:
-                raise
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
-    raise AssertionError("unreachable")
-
-
 class Ledger:
-    # Every call waits on DynamoDB: the proxy runs them in a worker thread (proxy/ledger_calls.py).
-    blocks: ClassVar[bool] = True
+    """The money movements, each one transaction. reserve, extend, settle and release_hold are written
+    once as steps (store/steps.py): called, they block; through `on_loop` (the proxy's ledger_call)
+    they run on the event loop when the ledger has a loop client."""
 
-    def __init__(self, client: DynamoClient, accounts_table: str, usage_table: str, retention_days: int) -> None:
+    # Every call waits on DynamoDB: what has no loop form the proxy runs in a worker thread.
+    blocks: ClassVar[bool] = True
+    _loop_client: DynamoDBLoopClient | None = None
+
+    def __init__(
+        self,
+        client: DynamoClient,
+        accounts_table: str,
+        usage_table: str,
+        retention_days: int,
+        loop_client: DynamoDBLoopClient | None = None,
+    ) -> None:
         self._client = client
+        self._loop_client = loop_client
         self._accounts = accounts_table
         self._usage = usage_table
         self._retention_days = retention_days
+
+    def on_loop[R](self, method: Callable[..., R], *args: Any, **kwargs: Any) -> Coroutine[Any, Any, R] | None:
+        """`method` (one of this ledger's, bound) run on the event loop, or None when it has no loop
+        form here: no loop client (botocore's client, a test's), or a subclass's own method."""
+        steps = _LOOP_FORMS.get(getattr(method, "__func__", None))
+        if self._loop_client is None or steps is None or getattr(method, "__self__", None) is not self:
+            return None
+        return run_on_loop(self._loop_client, steps(self, *args, **kwargs))
+
+    def close(self) -> None:
+        if self._loop_client is not None:
+            self._loop_client.close()
 
     def reserve(
         self,
@@ -93,13 +106,27 @@ class Ledger:
         is under its cap and stays within cap + overdraft; else ReservationRefused. The hold must
         name the caps' counters. A retry of a reservation that already applied finds its hold item
         and changes nothing."""
+        run_blocking(
+            self._client,
+            self._reserve(account_id, hold, must_cover_nano=must_cover_nano, overdraft_nano=overdraft_nano, caps=caps),
+        )
+
+    def _reserve(
+        self,
+        account_id: str,
+        hold: Hold,
+        *,
+        must_cover_nano: int | None = None,
+        overdraft_nano: int = 0,
+        caps: Sequence[CapWindow] = (),
+    ) -> Steps[None]:
         cover = hold.nano if must_cover_nano is None else must_cover_nano
         for window in caps:
             if hold.nano > window.limit_nano + overdraft_nano:
                 raise ReservationRefused(Refusal.CAP, window=window)
         counted = [take_on_reserve(self._usage, account_id, window, hold.nano, overdraft_nano) for window in caps]
         try:
-            self._transact(
+            yield self._transact(
                 [
                     {
                         "Put": {
@@ -132,16 +159,15 @@ class Ledger:
             if reasons[:1] == [CONDITION_FAILED]:
                 return  # this request's hold exists: an earlier attempt applied
             if reasons[1:2] == [CONDITION_FAILED]:
-                self._refusal(account_id, error)
+                yield from self._refusal(account_id, error)
             for window, reason in zip(caps, reasons[2:], strict=False):
                 if reason == CONDITION_FAILED:
                     raise ReservationRefused(Refusal.CAP, window=window) from error
             raise
 
-    def _refusal(self, account_id: str, error: ClientError) -> None:
-        item = call(
-            self._client.get_item, TableName=self._accounts, Key={"account_id": s(account_id)}, ConsistentRead=True
-        ).get("Item")
+    def _refusal(self, account_id: str, error: ClientError) -> Steps[None]:
+        read = {"TableName": self._accounts, "Key": {"account_id": s(account_id)}, "ConsistentRead": True}
+        item = (yield Call("get_item", read)).get("Item")
         if not item or "balance_nano" not in item:
             raise ReservationRefused(Refusal.MISSING) from error
         if get_s(item, "status") != ACTIVE:
@@ -155,13 +181,18 @@ class Ledger:
         overdraft limit (and each cap within cap + overdraft). The grown hold; GrowthRefused when
         it cannot grow. Retry-safe: the hold item must still carry the amount the caller knew (or
         already the new one)."""
+        return run_blocking(self._client, self._extend(account_id, hold, new_nano, overdraft_nano, caps))
+
+    def _extend(
+        self, account_id: str, hold: Hold, new_nano: int, overdraft_nano: int, caps: Sequence[CapWindow] = ()
+    ) -> Steps[Hold]:
         delta = new_nano - hold.nano
         if delta <= 0:
             return hold
         grown = replace(hold, nano=new_nano)
         counted = [take_on_growth(self._usage, account_id, window, delta, overdraft_nano) for window in caps]
         try:
-            self._transact(
+            yield self._transact(
                 [
                     {
                         "Update": {
@@ -188,7 +219,7 @@ class Ledger:
         except ClientError as error:
             reasons = cancellation_codes(error)
             if reasons[:1] == [CONDITION_FAILED]:
-                current = get_hold(self._client, self._usage, account_id, hold.request_id)
+                current = yield from read_hold(self._usage, account_id, hold.request_id)
                 if current is not None and current.nano == new_nano:
                     return grown
                 raise GrowthRefused() from error
@@ -203,15 +234,18 @@ class Ledger:
     def settle(self, record: UsageRecord, hold: Hold | None) -> bool:
         """Write the usage record, charge the account (replacing the hold) and add to the daily rollup,
         all in one transaction. False if this request id was already settled (nothing changes)."""
+        return run_blocking(self._client, self._settle(record, hold))
+
+    def _settle(self, record: UsageRecord, hold: Hold | None) -> Steps[bool]:
         usage_put = {
             "Put": {
                 "TableName": self._usage,
-                "Item": usage_to_item(record, self._expires_at(record.created_at)),
+                "Item": usage_to_item(record, expires_at(record.created_at, self._retention_days)),
                 "ConditionExpression": "attribute_not_exists(sk)",
             }
         }
-        rollup = {"Update": self._rollup_update(record)}
-        for _ in range(_CONFLICT_ATTEMPTS):
+        rollup = {"Update": rollup_update(self._usage, record, expires_at(record.created_at, self._retention_days))}
+        for _ in range(_SETTLE_ATTEMPTS):
             items = [usage_put, self._charge(record, hold.nano if hold else 0), rollup]
             if hold is not None:
                 items.insert(1, self._hold_delete(record.account_id, hold))
@@ -220,7 +254,7 @@ class Ledger:
                     for counter_id in hold.counters
                 ]
             try:
-                self._transact(items)
+                yield self._transact(items)
                 return True
             except ClientError as error:
                 reasons = cancellation_codes(error)
@@ -232,7 +266,7 @@ class Ledger:
             # the expiry sweep released it (the request outlived every limit). Settle against what is
             # there; with no hold, charge the balance directly, so the record and the charge still go
             # together.
-            hold = get_hold(self._client, self._usage, record.account_id, hold.request_id)
+            hold = yield from read_hold(self._usage, record.account_id, hold.request_id)
         raise AssertionError("the hold changed under every settlement attempt")
 
     def _hold_delete(self, account_id: str, hold: Hold) -> dict[str, Any]:
@@ -245,8 +279,9 @@ class Ledger:
             }
         }
 
-    def _transact(self, items: list[dict[str, Any]]) -> None:
-        _with_conflict_retries(self._client.transact_write_items, TransactItems=items)
+    @staticmethod
+    def _transact(items: list[dict[str, Any]]) -> Call:
+        return Call("transact_write_items", {"TransactItems": items}, transaction=True)
 
     def _charge(self, record: UsageRecord, held_nano: int) -> dict[str, Any]:
         """Take the billed cost from the balance; give back the part of the hold it did not use."""
@@ -266,8 +301,11 @@ class Ledger:
     def release_hold(self, account_id: str, hold: Hold) -> bool:
         """Give a hold back untouched (its request will not run). False if it was already gone, so a
         retried release never gives it back twice."""
+        return run_blocking(self._client, self._release_hold(account_id, hold))
+
+    def _release_hold(self, account_id: str, hold: Hold) -> Steps[bool]:
         try:
-            self._transact(
+            yield self._transact(
                 [
                     self._hold_delete(account_id, hold),
                     {
@@ -328,7 +366,7 @@ class Ledger:
         """Credit the account and write the ledger entry in one transaction, once per idempotency key
         (the entry's sk). False when that key was used before."""
         try:
-            _with_conflict_retries(
+            call_retrying_conflicts(
                 self._client.transact_write_items,
                 TransactItems=[
                     {
@@ -357,28 +395,13 @@ class Ledger:
             raise
         return True
 
-    def _rollup_update(self, record: UsageRecord) -> dict[str, Any]:
-        return {
-            "TableName": self._usage,
-            "Key": {"account_id": s(record.account_id), "sk": s(day_key(record.created_at))},
-            "UpdateExpression": "ADD requests :one, billed_nano :billed, base_nano :base, input_tokens :input, "
-            "output_tokens :output, cache_creation_input_tokens :cache_write, cache_read_input_tokens :cache_read "
-            "SET expires_at = if_not_exists(expires_at, :expires)",
-            "ExpressionAttributeValues": {
-                ":one": n(1),
-                ":billed": n(record.billed_nano),
-                ":base": n(record.base_nano),
-                ":input": n(record.input_tokens),
-                ":output": n(record.output_tokens),
-                ":cache_write": n(record.cache_creation_input_tokens),
-                ":cache_read": n(record.cache_read_input_tokens),
-                ":expires": n(self._expires_at(record.created_at)),
-            },
-        }
 
-    def _expires_at(self, created_at: str) -> int:
-        created = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(UTC)
-        return int((created + timedelta(days=self._retention_days)).timestamp())
-
+# The methods the proxy may run on the event loop, and their steps.
+_LOOP_FORMS: dict[object, Callable[..., Steps[Any]]] = {
+    Ledger.reserve: Ledger._reserve,
+    Ledger.extend: Ledger._extend,
+    Ledger.settle: Ledger._settle,
+    Ledger.release_hold: Ledger._release_hold,
+}
 
 __all__ = ["GrowthRefused", "Ledger", "ReservationRefused", "day_key", "request_key"]

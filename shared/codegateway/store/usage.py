@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from codegateway.domain.records import TopUpEntry, UsageRecord
@@ -35,6 +36,33 @@ def request_key(created_at: str, request_id: str) -> str:
 
 def day_key(created_at: str) -> str:
     return DAY_PREFIX + created_at[:10]
+
+
+def expires_at(created_at: str, retention_days: int) -> int:
+    """When a record (and its day's rollup) made at `created_at` leaves the table (its TTL, epoch s)."""
+    created = datetime.fromisoformat(created_at.replace("Z", "+00:00")).astimezone(UTC)
+    return int((created + timedelta(days=retention_days)).timestamp())
+
+
+def rollup_update(usage_table: str, record: UsageRecord, expires_at: int) -> dict[str, Any]:
+    """The Update that adds one settled request to its account's daily rollup."""
+    return {
+        "TableName": usage_table,
+        "Key": {"account_id": s(record.account_id), "sk": s(day_key(record.created_at))},
+        "UpdateExpression": "ADD requests :one, billed_nano :billed, base_nano :base, input_tokens :input, "
+        "output_tokens :output, cache_creation_input_tokens :cache_write, cache_read_input_tokens :cache_read "
+        "SET expires_at = if_not_exists(expires_at, :expires)",
+        "ExpressionAttributeValues": {
+            ":one": n(1),
+            ":billed": n(record.billed_nano),
+            ":base": n(record.base_nano),
+            ":input": n(record.input_tokens),
+            ":output": n(record.output_tokens),
+            ":cache_write": n(record.cache_creation_input_tokens),
+            ":cache_read": n(record.cache_read_input_tokens),
+            ":expires": n(expires_at),
+        },
+    }
 
 
 def usage_to_item(record: UsageRecord, expires_at: int) -> Item:

@@ -53,8 +53,8 @@ def create_app(settings: Settings | None = None, gateway: Gateway | None = None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # DynamoDB calls and bcrypt run in threads; the default pool (cores + 4) would queue them
-        # behind each other once a process serves many streams (cgw dev, a container).
+        # bcrypt and the DynamoDB calls without a loop form run in threads; the default pool (cores + 4)
+        # would queue them behind each other once a process serves many streams (cgw dev, a container).
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=settings.io_threads, thread_name_prefix="cgw-io")
         )

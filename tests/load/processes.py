@@ -113,6 +113,24 @@ class BenchStack:
         wait_until_ready(self.proxy_url + "/healthz", process)
         return self.proxy_url
 
+    def start_proxy_on_instant_dynamodb(self) -> tuple[str, int]:
+        """The same run.sh, pointed at tests/load/instant_dynamodb.py in front of moto (make profile)."""
+        assert self.upstream is not None and self.dynamodb_endpoint
+        stand_in_port = free_port()
+        stand_in = start_python_module(["tests.load.instant_dynamodb", self.dynamodb_endpoint, str(stand_in_port)])
+        self.processes.append(stand_in)
+        stand_in_url = f"http://127.0.0.1:{stand_in_port}"
+        wait_until_ready(stand_in_url + "/moto-api/", stand_in)
+        port = free_port()
+        process = start_proxy(
+            proxy_env(stand_in_url, self.upstream, port), output=self.open_log("proxy-instant-dynamodb.log")
+        )
+        self.processes.append(process)
+        self.pids["proxy-instant-dynamodb"] = process.pid
+        url = f"http://127.0.0.1:{port}"
+        wait_until_ready(url + "/healthz", process)
+        return url, process.pid
+
     def start_in_memory_proxy(self) -> tuple[str, subprocess.Popen[bytes]]:
         """The same run.sh, whose `app` module serves the proxy on an in-memory store (in_memory_store.py)."""
         assert self.upstream is not None and self.dynamodb_endpoint

@@ -1,7 +1,9 @@
 """python -m tests.load.profile [--requests N] [--pause S] [--flame DIR]: CPU per request of the proxy and where.
 
-Starts the bench's stack (moto, the emulator, the proxy on DynamoDB and the proxy on the in-memory store,
-both through functions/proxy/run.sh), then sends N sequential streamed requests per (store, body) pair:
+Starts the bench's stack (moto, the emulator, the proxy on DynamoDB, the proxy on a DynamoDB stand-in
+that answers its writes at once (instant_dynamodb.py: the DynamoDB calls' cost to the gateway itself,
+without moto's CPU on the same two cores) and the proxy on the in-memory store, all through
+functions/proxy/run.sh), then sends N sequential streamed requests per (store, body) pair:
 the bench's tiny turn and a Claude Code-shaped body of about 90 KB. CPU is the proxy process's own
 (utime + stime from /proc), so other load on the machine barely moves it; the emulator's CPU per
 answer beside it is the control (with --pause both about double: docs/profiles/README.md). With
@@ -117,9 +119,9 @@ def _calls_per_request(before: dict[str, Any] | None, after: dict[str, Any] | No
     return ", ".join(f"{name} {share:.2f}" for name, share in sorted(operations.items())) or "none"
 
 
-def start_py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+def start_py_spy(pid: int, out: Path, rate_hz: int) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).parent / "py-spy"
-    command = [str(py_spy), "record", "--pid", str(pid), "--rate", "250", "--gil", "--nonblocking"]
+    command = [str(py_spy), "record", "--pid", str(pid), "--rate", str(rate_hz), "--gil", "--nonblocking"]
     formats = {".svg": "flamegraph", ".txt": "raw"}  # raw: collapsed stacks, one per line, for scripts
     command += ["--format", formats.get(out.suffix, "speedscope"), "--output", str(out)]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -139,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--flame", type=Path, help="write py-spy flame graphs (SVG) into this directory")
     parser.add_argument("--stacks", action="store_true", help="with --flame: collapsed stacks (.txt), not SVG")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=250,
+        help="with --flame: py-spy's samples per second (1000 resolves a 1.5 ms request better, at more CPU)",
+    )
     args = parser.parse_args(argv)
     bodies = {"tiny": MESSAGE_BODY, "agent": agent_shaped_body()}
     stack = BenchStack(log_dir=REPO / "tests" / "load" / "results" / "profile-logs")
@@ -152,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.start_proxy()
         in_memory_url, _ = stack.start_in_memory_proxy()
         proxies = {"dynamodb": (stack.proxy_url, stack.pids["proxy"])}
+        proxies["instant"] = stack.start_proxy_on_instant_dynamodb()
         proxies["in-memory"] = (in_memory_url, stack.pids["proxy-in-memory"])
         emulator_pid = stack.pids["emulator"]
         print(f"{'store':<10} {'body':<6} {'bytes':>7} {'CPU ms/request':>15} {'emulator':>9}  DynamoDB calls/request")
@@ -162,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                 spy = None
                 if args.flame:
                     args.flame.mkdir(parents=True, exist_ok=True)
-                    spy = start_py_spy(pid, args.flame / f"{store_name}-{body_name}.{'txt' if args.stacks else 'svg'}")
+                    out = args.flame / f"{store_name}-{body_name}.{'txt' if args.stacks else 'svg'}"
+                    spy = start_py_spy(pid, out, args.rate)
                 calls_before = stack.dynamodb_stats()
                 cpu = CpuMeter({"proxy": pid, "emulator": emulator_pid})
                 cpu.start()

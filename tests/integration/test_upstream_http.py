@@ -324,3 +324,35 @@ def test_a_request_given_up_on_is_dropped_not_sent_on_in_full() -> None:
 
     _RUNNERS[_runner[0]](scenario())
     assert received and received[0] < 32 * 1024 * 1024
+
+
+def test_events_that_arrive_together_come_as_one_chunk_and_none_waits_for_the_next() -> None:
+    """What one read brought is relayed in one write; what has arrived is never held for more."""
+    burst = [b"event: message_start\ndata: {}\n\n", b"event: ping\ndata: {}\n\n", b"event: content_block_start\n"]
+    later = b"data: {}\n\nevent: message_stop\ndata: {}\n\n"
+    first_chunk_seen = asyncio.Event()
+    chunks: list[bytes] = []
+
+    async def scenario() -> None:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(13)
+            writer.write(SSE_HEAD + b"".join(b"%x\r\n%b\r\n" % (len(event), event) for event in burst))
+            await writer.drain()
+            await asyncio.wait_for(first_chunk_seen.wait(), 5)  # the rest only once the burst was relayed
+            writer.write(_chunked(later))
+            await writer.drain()
+
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        upstream = Upstream(Settings(upstream_url=f"http://127.0.0.1:{port}", connect_timeout_s=5.0), lambda: "sk-up")
+        response = await _open(upstream)
+        async for chunk in response.chunks():
+            chunks.append(chunk)
+            first_chunk_seen.set()
+        await response.aclose()
+        await upstream.aclose()
+        server.close()
+
+    _RUNNERS[_runner[0]](scenario())
+    assert chunks == [b"".join(burst), later]

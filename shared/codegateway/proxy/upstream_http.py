@@ -91,7 +91,8 @@ class Connection(asyncio.Protocol):
         return await self._head
 
     async def body(self) -> AsyncIterator[bytes]:
-        """The body as it arrives (chunked framing removed); ends when the answer is whole."""
+        """The body as it arrives (chunked framing removed, the bytes of each read joined); ends when
+        the answer is whole."""
         while True:
             if self._body:
                 yield self._take()
@@ -202,7 +203,11 @@ class Connection(asyncio.Protocol):
     # --- internals -----------------------------------------------------------------------------
 
     def _take(self) -> bytes:
-        chunk = self._body.popleft()
+        """Every body byte parsed since the last take, as one chunk: what arrived together is relayed
+        in one write (a burst of SSE events is one syscall and one ASGI message, not one each)."""
+        body = self._body
+        chunk = body.popleft() if len(body) == 1 else b"".join(body)
+        body.clear()
         self._buffered -= len(chunk)
         if self._reading_paused and self._buffered <= READ_AHEAD_BYTES // 2 and self._transport is not None:
             self._reading_paused = False

@@ -11,6 +11,7 @@ import pytest
 from codegateway.edge.telemetry import Telemetry
 from codegateway.settings import Settings
 from tests.infra.conftest import TEMPLATE, of_type
+from tests.support.telemetry import lines_written
 
 pytestmark = pytest.mark.sam
 
@@ -134,8 +135,7 @@ def test_a_rate_alarm_reads_metrics_the_proxy_emits_for_the_requests_it_counts(
     resources: Resources, alarm: str, fields: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     telemetry = Telemetry(Settings(emit_metrics=True, metrics_namespace="CodeGateway", service_name="codegateway"))
-    telemetry.emit_metrics(fields)
-    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    blobs = [line for line in lines_written(telemetry, fields, capsys) if "_aws" in line]
     emitted = {
         (directive["Namespace"], metric["Name"])
         for blob in blobs

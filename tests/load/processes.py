@@ -42,7 +42,7 @@ def proxy_env(dynamodb_endpoint: str, upstream: Upstream, port: int, task_root: 
         CGW_DYNAMODB_ENDPOINT=dynamodb_endpoint,
         CGW_UPSTREAM_URL=upstream.url,
         CGW_UPSTREAM_API_KEY=upstream.api_key,
-        # As template.yaml deploys it: one EMF metrics blob per request beside the log line, whose CPU
+        # As template.yaml deploys it: EMF metrics in each request's log line, whose CPU
         # is part of every request's.
         CGW_EMIT_METRICS="true",
     )

@@ -1,4 +1,5 @@
-"""EMF metrics per request: the names the template's alarms read, and no prompt or key in them."""
+"""EMF metrics per request, inside its log line: the names the template's alarms read, in the shape
+CloudWatch reads (every metric the directive names is a member of the line, its dimensions too)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,27 @@ import pytest
 
 from codegateway.edge.telemetry import Telemetry
 from codegateway.settings import Settings
+from tests.support.telemetry import lines_written
 
 
 def _blobs(capsys: pytest.CaptureFixture[str], fields: dict[str, Any]) -> list[dict[str, Any]]:
-    Telemetry(Settings(emit_metrics=True)).emit_metrics(fields)
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    """The EMF blobs the request's telemetry wrote, each checked against the format's rules."""
+    blobs = [line for line in lines_written(Telemetry(Settings(emit_metrics=True)), fields, capsys) if "_aws" in line]
+    for blob in blobs:
+        assert isinstance(blob["_aws"]["Timestamp"], int)
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                assert all(isinstance(blob[name], str) for name in dimension_set)
+            for metric in directive["Metrics"]:
+                value = blob[metric["Name"]]
+                assert all(isinstance(v, int | float) for v in (value if isinstance(value, list) else [value]))
+    return blobs
+
+
+def _value(blob: dict[str, Any], name: str) -> float:
+    """A metric's one data point (Powertools writes it as a list of one)."""
+    value = blob[name]
+    return float(value[0] if isinstance(value, list) else value)
 
 
 def _metric_names(blob: dict[str, Any]) -> set[str]:
@@ -45,13 +62,14 @@ def test_a_served_request_emits_its_counts(capsys: pytest.CaptureFixture[str]) -
         "OutputTokens",
         "BilledNanoUsd",
     } <= _metric_names(blob)
-    assert (blob["Retries"], blob["KeepalivesSent"], blob["UpstreamErrors"]) == ([1.0], [3.0], [0.0])
+    assert [_value(blob, name) for name in ("Retries", "KeepalivesSent", "UpstreamErrors")] == [1, 3, 0]
+    assert (blob["message"], blob["ttfb_ms"], _value(blob, "TimeToFirstByte")) == ("request", 12.5, 12.5)
 
 
 def test_upstream_errors_are_counted_and_split_by_type(capsys: pytest.CaptureFixture[str]) -> None:
     total, by_type = _blobs(capsys, {"status": 504, "ended": "upstream_failed", "error_type": "timeout_error"})
-    assert total["UpstreamErrors"] == [1.0] and total["Http5xx"] == [1.0]
-    assert by_type["error_type"] == "timeout_error" and by_type["UpstreamErrorsByType"] == [1.0]
+    assert _value(total, "UpstreamErrors") == 1 and _value(total, "Http5xx") == 1
+    assert by_type["error_type"] == "timeout_error" and _value(by_type, "UpstreamErrorsByType") == 1
 
 
 def test_an_unknown_model_is_warned_about_once_per_id_and_counted_every_time(
@@ -75,6 +93,13 @@ def test_an_unknown_model_is_warned_about_once_per_id_and_counted_every_time(
 def test_a_refused_speculative_send_is_counted(capsys: pytest.CaptureFixture[str]) -> None:
     (blob,) = _blobs(capsys, {"status": 402, "speculative": True, "speculation_refused": True, "billed_nano": 0})
     assert {"SpeculativeSends", "SpeculativeSendsRefused"} <= _metric_names(blob)
-    assert blob["SpeculativeSendsRefused"] == [1.0]
+    assert _value(blob, "SpeculativeSendsRefused") == 1
     (served,) = _blobs(capsys, {"status": 200, "speculative": True})
     assert "SpeculativeSendsRefused" not in _metric_names(served)
+
+
+def test_a_log_line_holds_what_orjson_refuses(capsys: pytest.CaptureFixture[str]) -> None:
+    telemetry = Telemetry(Settings(emit_metrics=False))
+    (line,) = lines_written(telemetry, {"status": 200, "output_tokens": 2**70, "model": "claude-é"}, capsys)
+    assert (line["output_tokens"], line["model"], line["message"]) == (2**70, "claude-é", "request")
+    assert "_aws" not in line  # metrics off (the local stack): a plain log line

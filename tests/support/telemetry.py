@@ -1,0 +1,30 @@
+"""What a Telemetry writes for one request: its JSON log line (Powertools' Logger, whose handler keeps
+the stream it was first given, so it is pointed at a buffer here) and any Powertools Metrics blobs
+(printed to the stdout of the moment, which capsys holds)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from codegateway.edge.telemetry import Telemetry
+
+
+def lines_written(
+    telemetry: Telemetry, fields: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> list[dict[str, Any]]:
+    handler = telemetry.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    # Not setStream: it flushes the old stream, which may be an earlier test's capsys, closed.
+    previous, handler.stream = handler.stream, buffer
+    try:
+        telemetry.request_finished(fields)
+    finally:
+        handler.stream = previous
+    text = buffer.getvalue() + capsys.readouterr().out
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]

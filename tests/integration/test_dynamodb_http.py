@@ -21,6 +21,7 @@ from unittest.mock import patch
 
 import orjson
 import pytest
+import uvloop
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
@@ -58,6 +59,9 @@ class ScriptedDynamoDB:
     seen: list[Seen] = field(default_factory=list)
     connections: int = 0
     close_after_each: bool = False
+    closed_on_accept: int = 0  # this many connections, the first ones, are closed as soon as they open
+    # Raw bytes written in the same write as each answer's body (a second answer nobody asked for).
+    trailing: bytes = b""
     # Close the connection right after answering, with no `Connection: close` (as DynamoDB drops an idle one).
     drop_after_answer: bool = False
     drop_delay_s: float = 0.0  # how long after the answer it drops it
@@ -74,6 +78,11 @@ def _handler(script: ScriptedDynamoDB) -> type[http.server.BaseHTTPRequestHandle
             super().setup()
             script.connections += 1
             self.connection_number = script.connections
+
+        def handle(self) -> None:
+            if self.connection_number <= script.closed_on_accept:
+                return  # closed without reading a byte
+            super().handle()
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -101,7 +110,7 @@ def _handler(script: ScriptedDynamoDB) -> type[http.server.BaseHTTPRequestHandle
                 self.send_header("Connection", "close")
                 self.close_connection = True
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(data + script.trailing)
             if script.drop_after_answer:
                 self.wfile.flush()
                 time.sleep(script.drop_delay_s)
@@ -143,10 +152,11 @@ Client = DynamoDBHttpClient | OnTheLoop
 ClientOf = Callable[..., Client]
 
 
-@pytest.fixture(params=["blocking", "on the loop"])
+@pytest.fixture(params=["blocking", "on asyncio's loop", "on uvloop"])
 def client_of(request: pytest.FixtureRequest) -> Iterator[ClientOf]:
-    """Builds the client under test for a URL: each test runs with both, held to the same wire."""
-    with asyncio.Runner() as runner:
+    """Builds the client under test for a URL: each test runs with both, held to the same wire, the
+    loop client on asyncio's own loop and on uvloop's (what the proxy runs on: their transports differ)."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop if request.param == "on uvloop" else None) as runner:
 
         def build(url: str, timeout_s: float = 2.0, credentials: Callable[[], Any] = lambda: CREDENTIALS) -> Client:
             blocking = DynamoDBHttpClient(url, REGION, credentials, timeout_s=timeout_s)
@@ -220,6 +230,74 @@ def test_a_connection_closed_before_the_answer_is_tried_again_on_a_new_one(
     assert answer["Item"] == {"key_id": {"S": "x"}}
     assert answer["ResponseMetadata"]["RetryAttempts"] == 1
     assert [seen.connection for seen in script.seen] == [1, 1, 2]
+
+
+def test_a_connection_closed_as_soon_as_it_opened_is_tried_again_on_a_new_one(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
+    script, url = dynamodb
+    script.closed_on_accept = 1
+    original_connect = DynamoDBLoopClient._connect
+
+    async def connect_then_busy(self: DynamoDBLoopClient, timeout_s: float) -> Any:
+        connection = await original_connect(self, timeout_s)
+        await asyncio.sleep(0.05)  # the loop busy elsewhere: it reads the server's close before the write
+        return connection
+
+    started = time.monotonic()
+    with patch.object(DynamoDBLoopClient, "_connect", connect_then_busy):
+        answer = client_of(url).get_item(**GET)
+    assert time.monotonic() - started < 1.0  # retried at once, not after the 2 s timeout
+    assert answer["Item"] == {"key_id": {"S": "x"}}
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert script.connections == 2 and [seen.connection for seen in script.seen] == [2]
+
+
+def test_a_second_answer_nobody_asked_for_is_never_read_as_the_next_calls(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
+    script, url = dynamodb
+    injected = b'{"Item":{"key_id":{"S":"injected"}}}'
+    script.trailing = (
+        b"HTTP/1.1 200 OK\r\nx-amzn-RequestId: INJECTED\r\nx-amz-crc32: %d\r\nContent-Length: %d\r\n\r\n%b"
+        % (zlib.crc32(injected), len(injected), injected)
+    )
+    script.answers = [(200, {"Item": {"key_id": {"S": "x"}}}, {"x-amzn-RequestId": "REAL"})]
+    client = client_of(url)
+    answer = client.get_item(**GET)
+    assert answer["ResponseMetadata"]["RequestId"] == "REAL" and answer["Item"] == {"key_id": {"S": "x"}}
+    script.trailing = b""
+    assert client.get_item(**GET)["Item"] == {"key_id": {"S": "x"}}  # its own answer, not the injected one
+
+
+def test_a_burst_of_calls_on_the_loop_opens_at_most_its_connection_cap(
+    dynamodb: tuple[ScriptedDynamoDB, str],
+) -> None:
+    script, url = dynamodb
+    client = DynamoDBLoopClient(DynamoDBHttpClient(url, REGION, lambda: CREDENTIALS, timeout_s=2.0), max_connections=4)
+
+    async def burst() -> list[dict[str, Any]]:
+        return await asyncio.gather(*(client.call("get_item", GET) for _ in range(40)))
+
+    answers = asyncio.run(burst())
+    assert len(answers) == 40 and all(answer["Item"] == {"key_id": {"S": "x"}} for answer in answers)
+    assert script.connections <= 4
+
+
+def test_a_transaction_still_in_progress_is_unavailable_not_an_answer(
+    dynamodb: tuple[ScriptedDynamoDB, str], client_of: ClientOf
+) -> None:
+    """The first attempt timed out while DynamoDB applied it and the retry found it in progress: it may
+    yet land, so the caller must hear a store failure (and undo), not a refusal."""
+    script, url = dynamodb
+    in_progress = {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionInProgressException",
+        "Message": "Transaction is ongoing for the idempotency token",
+    }
+    script.answers = ["hang", (400, in_progress, {})]
+    with pytest.raises(StoreUnavailable):
+        call(client_of(url, timeout_s=0.2).transact_write_items, TransactItems=[])
+    assert len(script.seen) == 2
 
 
 def test_a_connection_the_server_dropped_after_its_answer_is_not_reused_and_costs_no_retry(

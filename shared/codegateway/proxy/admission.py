@@ -112,10 +112,11 @@ class Admission:
                 exchange.log_fields["spend_caps_over_80_percent"] = nearly
 
     async def _release(self, account_id: str, hold: Hold) -> None:
-        """Best effort: a hold this fails to release expires, and the tier job's sweep frees it."""
+        """Best effort: a hold this fails to release expires, and the tier job's sweep frees it.
+        Shielded: a request cancelled (a shutdown) while it runs still gives the money back."""
         ledger = self._store.ledger
         with contextlib.suppress(Exception):
-            await ledger_call(ledger, ledger.release_hold, account_id, hold)
+            await asyncio.shield(ledger_call(ledger, ledger.release_hold, account_id, hold))
 
     def hold_for(self, exchange: Exchange, *, cache_history: bool = True) -> tuple[Hold, int]:
         """The first hold, and what of it the available balance itself must cover."""

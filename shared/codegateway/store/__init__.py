@@ -76,7 +76,7 @@ def build_store(settings: Settings, client: DynamoClient | None = None, *, loop_
         # Imported here: what does not serve requests (the tier job, the admin API) never loads httptools.
         from codegateway.store.dynamodb_loop import DynamoDBLoopClient
 
-        loop_client = DynamoDBLoopClient(client, max_idle_connections=settings.io_threads)
+        loop_client = DynamoDBLoopClient(client, max_connections=settings.io_threads)
     return Store(
         client=client,
         accounts=AccountsTable(client, settings.accounts_table),

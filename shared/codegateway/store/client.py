@@ -160,8 +160,12 @@ def _call_once(operation: Operation, **kwargs: Any) -> dict[str, Any]:
 
 def fails_closed(error: ClientError | BotoCoreError) -> bool:
     """A failure the caller is told as StoreUnavailable: the transport's (a connection refused, reset
-    or timed out), or DynamoDB's 5xx that is not a throttle. Any other ClientError is an answer."""
+    or timed out), DynamoDB's 5xx that is not a throttle, or a transaction still in progress (the
+    first attempt timed out while DynamoDB applied it: it may yet land, so the caller undoes it as
+    after a lost answer). Any other ClientError is an answer."""
     if isinstance(error, ClientError):
+        if error_code(error) == "TransactionInProgressException":
+            return True
         return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500 and not is_throttled(error)
     return True
 

@@ -11,13 +11,16 @@ ClientRequestToken is the same on both attempts. Answers are parsed by httptools
 
 A kept-alive connection is reused only if nothing arrived on it since its answer (the socket is asked,
 as the blocking client asks it), so a connection DynamoDB dropped while the loop was busy or frozen
-between invocations does not use up the retry. Connections belong to the loop that opened them; a
-client used from another loop (each test's own) starts a new pool there.
+between invocations does not use up the retry; nor is one that brought a second answer nobody asked
+for. At most `max_connections` calls run at once (the blocking client's worker threads were as many).
+Connections belong to the loop that opened them; a client used from another loop (each test's own)
+starts a new pool there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import ssl
 import time
@@ -67,6 +70,10 @@ class _Connection(asyncio.Protocol):
     def exchange(self, request: bytes) -> asyncio.Future[tuple[int, dict[bytes, bytes], bytes]]:
         """Write a whole call; the future is its status, headers (lower-case names) and body."""
         assert self.transport is not None
+        if self.closed or self.transport.is_closing():
+            # Closed between its connect and this write (the loop ran the close first): nothing was
+            # sent, and under uvloop the write would raise RuntimeError rather than fail the call.
+            raise ConnectionResetError("closed before the request was written")
         self._parser = httptools.HttpResponseParser(self)
         self._headers, self._body, self.keep_alive = {}, [], False
         self._answer = asyncio.get_running_loop().create_future()
@@ -105,6 +112,13 @@ class _Connection(asyncio.Protocol):
         self._fail()
 
     # httptools' callbacks
+    def on_message_begin(self) -> None:
+        if self._answer is not None and self._answer.done():
+            # A second answer in the same read as the first: nobody asked for it, so the connection
+            # is not fit for another call (and the first answer's headers stay its own).
+            self.keep_alive = False
+            self._headers, self._body = {}, []
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.lower()] = value
 
@@ -112,6 +126,8 @@ class _Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._answer is not None and self._answer.done():
+            return  # the unasked second answer: see on_message_begin
         self.keep_alive = self._parser.should_keep_alive()
         if self._answer is not None and not self._answer.done():
             self._answer.set_result((self._parser.get_status_code(), self._headers, b"".join(self._body)))
@@ -122,12 +138,13 @@ class _Connection(asyncio.Protocol):
 
 
 class DynamoDBLoopClient:
-    def __init__(self, blocking: DynamoDBHttpClient, *, max_idle_connections: int = 64) -> None:
+    def __init__(self, blocking: DynamoDBHttpClient, *, max_connections: int = 64) -> None:
         self._blocking = blocking
         self.endpoint_url = blocking.endpoint_url
-        self._max_idle = max_idle_connections
+        self._max_connections = max_connections
         self._idle: deque[_Connection] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._slots: asyncio.Semaphore | None = None
 
     async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """One operation (named as the client method: "transact_write_items"), tried at most ATTEMPTS
@@ -136,10 +153,15 @@ class DynamoDBLoopClient:
         if operation == "TransactWriteItems":
             params = {"ClientRequestToken": str(uuid.uuid4()), **params}
         body = orjson.dumps(params)
+        slots = self._slots_on_this_loop()
         fresh = False
         for attempt in range(ATTEMPTS):
             try:
-                answer = await self._send(operation, body, fresh=fresh)
+                # At most max_connections calls at once (as many as the worker threads the blocking
+                # client had): a burst queues here instead of opening a connection (a TLS handshake
+                # on the loop) per request.
+                async with slots:
+                    answer = await self._send(operation, body, fresh=fresh)
             except RetryableAnswer as retryable:
                 if attempt == ATTEMPTS - 1:
                     raise retryable.final from retryable.__cause__
@@ -154,6 +176,18 @@ class DynamoDBLoopClient:
     def close(self) -> None:
         while self._idle:
             self._idle.pop().close()
+
+    def _slots_on_this_loop(self) -> asyncio.Semaphore:
+        """The call slots (and the idle pool) of the running loop: a loop's transports and semaphore
+        are its own, so a client used from a new loop (each test's own) starts both afresh."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._slots is None:
+            while self._idle:
+                with contextlib.suppress(RuntimeError):  # the old loop may be closed already
+                    self._idle.pop().close()
+            self._loop = loop
+            self._slots = asyncio.Semaphore(self._max_connections)
+        return self._slots
 
     async def _send(self, operation: str, body: bytes, *, fresh: bool) -> dict[str, Any]:
         headers = self._blocking.signed_headers(operation, body)
@@ -186,11 +220,7 @@ class DynamoDBLoopClient:
         return read_answer(operation, status, request_id, data, self.endpoint_url)
 
     async def _take_idle(self, timeout_s: float) -> _Connection:
-        """The most recently used kept-alive connection still open on this loop, else a new one."""
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            self._idle.clear()  # another loop's connections: unusable here, dropped with that loop
-            self._loop = loop
+        """The most recently used kept-alive connection still open, else a new one."""
         while self._idle:
             connection = self._idle.pop()
             if connection.fit(time.monotonic()):
@@ -213,7 +243,7 @@ class DynamoDBLoopClient:
         return connection
 
     def _keep(self, connection: _Connection) -> None:
-        if len(self._idle) < self._max_idle:
+        if len(self._idle) < self._max_connections:
             connection.used_at = time.monotonic()
             self._idle.append(connection)
         else:

@@ -4,6 +4,7 @@ in message_delta."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -183,3 +184,34 @@ def test_non_ascii_output_is_counted_at_its_real_rate_and_stays_within_the_limit
     assert after.balance_nano >= -OVERDRAFT_NANO
     assert record.ended == "balance_exhausted"
     assert record.output_tokens >= shown  # charged at least a token per character shown
+
+
+def test_a_short_answer_read_whole_is_charged_without_growing_its_hold(
+    gateway: RunningStack, scripted: ScriptedUpstream, store: Store, stack_settings: Settings
+) -> None:
+    """The whole answer in one read: the budget is first asked after message_stop, when its running
+    cost is near the first hold. Nothing more can stream, so no write grows the hold (each would be a
+    DynamoDB write and a round trip before the stream ends); the charge is the same."""
+    scripted.scripts["short-whole"] = Script(
+        [
+            message_start({"input_tokens": 10, "output_tokens": 1}),
+            *text_block(["Hello", " there"]),
+            *message_end({"output_tokens": 400}),
+        ],
+        in_one_write=True,
+    )
+    caller = new_caller(store, stack_settings)
+    response = _post(gateway, caller.api_key, "short-whole", max_tokens=400)
+    assert response.status_code == 200, response.text
+    assert [name for name, _ in sse_events(response.content)][-1] == "message_stop"
+    (record,) = usage_records(store, caller.account.account_id)
+    log_line = next(
+        json.loads(line)
+        for line in list(gateway.output)
+        if response.headers["request-id"] in line and '"message":"request"' in line
+    )
+    assert "hold_extensions" not in log_line
+    # (10 x $5 + 400 x $25) / 1M x 1.5 = $0.015075, the hold of max_tokens's 400 more than covering it
+    assert record.billed_nano == 15_075_000
+    after = money(store, caller.account.account_id)
+    assert after.balance_nano == after.available_nano == 2_000_000_000 - 15_075_000 and after.hold_count == 0

@@ -22,6 +22,8 @@ class Script:
     events: list[bytes]
     # Seconds to wait before each event (same length as events, or empty: no waits).
     delays_s: list[float] = field(default_factory=list)
+    # All events in one write (one segment on loopback: the gateway reads them together).
+    in_one_write: bool = False
 
 
 def message_start(usage: dict[str, Any], model: str = "claude-opus-4-8") -> bytes:
@@ -96,6 +98,10 @@ class ScriptedUpstream:
                 self.send_header("connection", "close")
                 self.end_headers()
                 try:
+                    if script.in_one_write:
+                        self.wfile.write(b"".join(script.events))
+                        self.wfile.flush()
+                        return
                     for index, event in enumerate(script.events):
                         if script.delays_s and script.delays_s[index]:
                             time.sleep(script.delays_s[index])

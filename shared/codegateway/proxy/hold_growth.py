@@ -1,11 +1,12 @@
 """Grow a streaming request's hold while its answer streams, or stop the answer when the balance
 cannot take more.
 
-The relay asks `allows()` after every chunk (and on every keepalive tick). While the running cost
-stays a margin below the hold, that is integer arithmetic and nothing else; when it comes closer,
-one conditional write grows the hold by the next block of output. A refused write means the account
-would pass its overdraft limit: the relay ends the stream with a billing_error event, and the
-request is charged what it used - which the hold still covers, because the margin is kept.
+The relay asks `allows()` after every chunk (and on every keepalive tick) until the message stops.
+While the running cost stays a margin below the hold, that is integer arithmetic and nothing else;
+when it comes closer, one conditional write grows the hold by the next block of output. A refused
+write means the account would pass its overdraft limit: the relay ends the stream with a
+billing_error event, and the request is charged what it used - which the hold still covers,
+because the margin is kept.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class HoldGrowth:
         )
 
     async def allows(self, capture: UsageCapture) -> bool:
+        if capture.message_stopped:
+            # Nothing more streams: settlement charges what was used, and a hold grown now would
+            # protect nothing (a short answer read whole would otherwise cost a write every time).
+            return True
         hold = self.exchange.hold
         message = self.exchange.message
         assert hold is not None and message is not None

@@ -4,7 +4,6 @@ in message_delta."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import httpx
@@ -186,32 +185,46 @@ def test_non_ascii_output_is_counted_at_its_real_rate_and_stays_within_the_limit
     assert record.output_tokens >= shown  # charged at least a token per character shown
 
 
-def test_a_short_answer_read_whole_is_charged_without_growing_its_hold(
+def test_an_answer_read_whole_is_charged_without_growing_its_hold(
     gateway: RunningStack, scripted: ScriptedUpstream, store: Store, stack_settings: Settings
 ) -> None:
-    """The whole answer in one read: the budget is first asked after message_stop, when its running
-    cost is near the first hold. Nothing more can stream, so no write grows the hold (each would be a
-    DynamoDB write and a round trip before the stream ends); the charge is the same."""
-    scripted.scripts["short-whole"] = Script(
+    """The whole answer in one read (max_tokens as Claude Code sends it, far above the first hold): the
+    budget is first asked after message_stop, its running cost past the hold's margin. Nothing more can
+    stream, so no write grows the hold (it would be a DynamoDB write and a round trip before the stream
+    ends); the charge is the same."""
+    scripted.scripts["whole"] = Script(
         [
             message_start({"input_tokens": 10, "output_tokens": 1}),
             *text_block(["Hello", " there"]),
-            *message_end({"output_tokens": 400}),
+            *message_end({"output_tokens": 1_500}),
         ],
         in_one_write=True,
     )
     caller = new_caller(store, stack_settings)
-    response = _post(gateway, caller.api_key, "short-whole", max_tokens=400)
+    response = _post(gateway, caller.api_key, "whole")
     assert response.status_code == 200, response.text
     assert [name for name, _ in sse_events(response.content)][-1] == "message_stop"
+    assert "hold_extensions" not in gateway.request_log_line(response.headers["request-id"])
     (record,) = usage_records(store, caller.account.account_id)
-    log_line = next(
-        json.loads(line)
-        for line in list(gateway.output)
-        if response.headers["request-id"] in line and '"message":"request"' in line
-    )
-    assert "hold_extensions" not in log_line
-    # (10 x $5 + 400 x $25) / 1M x 1.5 = $0.015075, the hold of max_tokens's 400 more than covering it
-    assert record.billed_nano == 15_075_000
+    assert record.billed_nano == 56_325_000  # (10 x $5 + 1,500 x $25) / 1M x 1.5
     after = money(store, caller.account.account_id)
-    assert after.balance_nano == after.available_nano == 2_000_000_000 - 15_075_000 and after.hold_count == 0
+    assert after.balance_nano == after.available_nano == 2_000_000_000 - 56_325_000 and after.hold_count == 0
+
+
+def test_a_hold_that_covers_max_tokens_is_never_grown(
+    gateway: RunningStack, scripted: ScriptedUpstream, store: Store, stack_settings: Settings
+) -> None:
+    """A short max_tokens is held whole at admission, and the API never streams past it: however the
+    answer is read (here an event at a time), the hold needs no write to grow."""
+    events = [
+        message_start({"input_tokens": 10, "output_tokens": 1}),
+        *text_block(["word "] * 30),
+        *message_end({"output_tokens": 400}),
+    ]
+    scripted.scripts["short-max-tokens"] = Script(events, delays_s=[0.0] + [0.01] * (len(events) - 1))
+    caller = new_caller(store, stack_settings)
+    response = _post(gateway, caller.api_key, "short-max-tokens", max_tokens=400)
+    assert response.status_code == 200, response.text
+    assert "hold_extensions" not in gateway.request_log_line(response.headers["request-id"])
+    (record,) = usage_records(store, caller.account.account_id)
+    assert record.billed_nano == 15_075_000  # (10 x $5 + 400 x $25) / 1M x 1.5

@@ -3,11 +3,9 @@ admin API's lines carry the same fields, and every route a key opens names its a
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 
 from codegateway.settings import Settings
@@ -22,17 +20,7 @@ _ADMIN_FIELDS = {"actor"}
 
 
 def _log_line(stack: RunningStack, response: httpx.Response) -> dict[str, Any]:
-    """The request's line in the stack's output (written once the answer is out)."""
-    request_id = response.headers["request-id"]
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        for line in list(stack.output):
-            if line.startswith("{") and request_id in line:
-                parsed = orjson.loads(line)
-                if parsed.get("message") == "request" and parsed.get("request_id") == request_id:
-                    return dict(parsed)
-        time.sleep(0.05)
-    raise AssertionError(f"no log line for {request_id}")
+    return stack.request_log_line(response.headers["request-id"])
 
 
 def test_a_key_holder_request_and_an_admin_request_log_the_same_fields(

@@ -91,14 +91,7 @@ def _post(
 
 
 def _log_line(gateway: RunningStack, request_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:
-        for line in list(gateway.output):
-            if request_id in line and line.startswith("{") and '"message":"request"' in line.replace(" ", ""):
-                fields: dict[str, Any] = json.loads(line)
-                return fields
-        time.sleep(0.05)
-    raise AssertionError(f"no log line for {request_id}")
+    return gateway.request_log_line(request_id, timeout_s=3)
 
 
 def _refused_metrics(gateway: RunningStack) -> int:

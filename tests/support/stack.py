@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from codegateway.dev.processes import free_port
 from codegateway.settings import Settings
@@ -42,6 +43,18 @@ class RunningStack:
         response = httpx.get(f"{self.emulator_url}/_emulator/requests", params=params)
         requests: list[dict[str, Any]] = response.json()["data"]
         return requests
+
+    def request_log_line(self, request_id: str, timeout_s: float = 5.0) -> dict[str, Any]:
+        """The request's log line in the stack's output (written once its answer is out: waited for)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for line in list(self.output):
+                if line.startswith("{") and request_id in line:
+                    parsed = orjson.loads(line)
+                    if parsed.get("message") == "request" and parsed.get("request_id") == request_id:
+                        return dict(parsed)
+            time.sleep(0.05)
+        raise AssertionError(f"no log line for {request_id}")
 
     def stop(self) -> None:
         if self.process.poll() is None:

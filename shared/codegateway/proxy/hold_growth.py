@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from codegateway.domain.estimate import extension_margin_nano, extension_target_nano, running_cost_nano
@@ -74,6 +74,12 @@ class HoldGrowth:
         running_nano = running_cost_nano(usage, message.model, markup_bp, self.exchange.priced_at)
         if running_nano + self._margin_nano < hold.nano:
             return True
+        if capture.input_known and message.max_tokens is not None:
+            # The API never streams more output than max_tokens: a hold that covers the prompt seen and
+            # all of it covers whatever follows (a short max_tokens is held whole from the start).
+            most = replace(usage, seen=set(usage.seen), output_tokens=max(message.max_tokens, usage.output_tokens))
+            if running_cost_nano(most, message.model, markup_bp, self.exchange.priced_at) <= hold.nano:
+                return True
         target = extension_target_nano(usage, message.model, markup_bp, message.max_tokens, self.exchange.priced_at)
         target = max(target, running_nano + 2 * self._margin_nano)
         account_id = self.exchange.caller.account.account_id

@@ -15,6 +15,8 @@ from codegateway.dev.table_schema import create_tables, find_template
 from codegateway.domain.money import NANO_PER_USD
 from codegateway.settings import Settings
 from codegateway.store import Store, build_store
+from tests.load.processes import BenchStack
+from tests.load.streams import Target
 
 UNLIMITED_RPM = 0
 FUNDING_USD = 10_000
@@ -59,3 +61,15 @@ def count_usage_rows(settings: Settings, account_id: str) -> int:
         cursor = page.next_cursor
         if not cursor:
             return rows
+
+
+def start_with_funded_key(stack: BenchStack, purpose: str) -> tuple[Target, dict[str, str]]:
+    """moto and the emulator started, the tables made and one funded key: the direct target and the
+    key's header, for an A/B harness's proxies."""
+    stack.start_dynamodb()
+    upstream = stack.start_emulator()
+    settings = stack.settings()
+    store = build_store(settings)
+    create_bench_tables(store, settings)
+    key = {"x-api-key": funded_account(store, settings, purpose).keys[0]}
+    return Target("direct", upstream.url + "/v1/messages", {"x-api-key": upstream.api_key}), key

@@ -16,8 +16,7 @@ import tempfile
 from pathlib import Path
 
 from codegateway.dev.processes import free_port, wait_until_ready
-from codegateway.store import build_store
-from tests.load.accounts import create_bench_tables, funded_account
+from tests.load.accounts import start_with_funded_key
 from tests.load.bench import RESULTS_DIR, measure_overhead
 from tests.load.processes import REPO, BenchStack, proxy_env, start_proxy
 from tests.load.streams import Target
@@ -62,13 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             ["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(base_tree), args.base], check=True
         )
         try:
-            stack.start_dynamodb()
-            upstream = stack.start_emulator()
-            settings = stack.settings()
-            store = build_store(settings)
-            create_bench_tables(store, settings)
-            key = {"x-api-key": funded_account(store, settings, "code-ab").keys[0]}
-            direct = Target("direct", upstream.url + "/v1/messages", {"x-api-key": upstream.api_key})
+            direct, key = start_with_funded_key(stack, "code-ab")
             proxies = {
                 name: Target(name, start_proxy_of(stack, tree, name, args.store) + "/v1/messages", key)
                 for name, tree in (("base", base_tree), ("working-tree", REPO))

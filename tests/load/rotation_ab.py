@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codegateway.store import build_store
-from tests.load.accounts import create_bench_tables, funded_account
+from tests.load.accounts import start_with_funded_key
 from tests.load.bench import RESULTS_DIR, measure_overhead
 from tests.load.processes import BenchStack
 from tests.load.streams import Target
@@ -33,15 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     workload = agent() if args.workload == "agent" else tiny()
     stack = BenchStack(log_dir=RESULTS_DIR / "logs")
     try:
-        stack.start_dynamodb()
-        upstream = stack.start_emulator()
-        settings = stack.settings()
-        store = build_store(settings)
-        create_bench_tables(store, settings)
-        key = {"x-api-key": funded_account(store, settings, "rotation-ab").keys[0]}
+        direct, key = start_with_funded_key(stack, "rotation-ab")
         stack.start_proxy()
         in_memory_url, _ = stack.start_in_memory_proxy()
-        direct = Target("direct", upstream.url + "/v1/messages", {"x-api-key": upstream.api_key})
         gateway = Target("proxy", stack.proxy_url + "/v1/messages", key)
         in_memory = Target("proxy-in-memory", in_memory_url + "/v1/messages", key)
         subject = gateway if args.proxy == "proxy" else in_memory

@@ -42,13 +42,13 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "AdminFunction": {
         # accounts_admin: accounts.create (transaction Put of the account and its email claim),
-        # accounts.get, accounts.scan_page (listing), accounts.set_status, ledger.top_up (transaction
+        # accounts.get, accounts.scan_page (listing), accounts.set_status, balance_upkeep.top_up (transaction
         # Update); admin_api/tiers.py runs the tier job: tiers.update_tier, ledger.release_hold, Scan.
         "AccountsTable": {"GetItem", "PutItem", "UpdateItem", "Scan"},
         # keys_admin: issue_key/rotate_key -> put_new, find_key -> get, revoke (as for the proxy).
         "ApiKeysTable": {"GetItem", "PutItem", "UpdateItem"},
         "ApiKeysTable/index/by-account": {"Query"},
-        # ledger.top_up (transaction Put of the ledger entry), topups.get, topups.list_for_account,
+        # balance_upkeep.top_up (transaction Put of the ledger entry), topups.get, topups.list_for_account,
         # usage.requests by account, usage.daily_rollups, tiers.billed_spend_nano; the tier job's
         # sweep: ledger.holds (Query), release_hold (transaction Delete of the hold item).
         "UsageTable": {"GetItem", "PutItem", "DeleteItem", "Query"},
@@ -56,8 +56,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "UsageTable/index/by-key": {"Query"},
     },
     "TiersFunction": {
-        # tier_job: accounts.scan_page, tiers.update_tier, ledger.release_expired_holds -> release_hold,
-        # ledger.reconcile_available (GetItem, conditional UpdateItem).
+        # tier_job: accounts.scan_page, tiers.update_tier, balance_upkeep.release_expired_holds -> release_hold,
+        # balance_upkeep.reconcile_available (GetItem, conditional UpdateItem).
         "AccountsTable": {"GetItem", "Scan", "UpdateItem"},
         # tiers.billed_spend_nano: the daily rollups; ledger.holds (Query); release_hold: transaction
         # Delete of the hold item (GetItem: the store's hold lookup, shared with the proxy's paths).

@@ -100,8 +100,8 @@ def test_an_expired_hold_is_released_and_a_late_settlement_still_charges_once(
     store.ledger.reserve(account_id, live)
     store.ledger.reserve(account_id, orphan)
     assert {hold.request_id for hold in store.ledger.holds(account_id)} == {"req_live", "req_orphan"}
-    assert store.ledger.release_expired_holds(account_id, now_epoch=1_500_000_000) == 1
-    assert store.ledger.release_expired_holds(account_id, now_epoch=1_500_000_000) == 0  # idempotent
+    assert store.balance_upkeep.release_expired_holds(account_id, now_epoch=1_500_000_000) == 1
+    assert store.balance_upkeep.release_expired_holds(account_id, now_epoch=1_500_000_000) == 0  # idempotent
     assert _money(store, account_id) == (START, START - 10_000_000)
     # The orphan's request did finish after all: it is charged, without giving its hold back twice.
     assert store.ledger.settle(_record(account_id, "req_orphan", 5_000_000), orphan) is True

@@ -160,7 +160,7 @@ def test_a_top_up_whose_answer_is_lost_credits_once(
     account_id = new_caller(store, stack_settings).account.account_id
     entry = TopUpEntry(secrets.token_hex(8), 5_000_000_000, "tests", "lost answer", now_iso())
     lost = _lose_one(proxy)
-    lossy_store.ledger.top_up(account_id, 5_000_000_000, entry)
+    lossy_store.balance_upkeep.top_up(account_id, 5_000_000_000, entry)
     _assert_lost_and_retried(proxy, lost)
     assert money(store, account_id) == Money(START + 5_000_000_000, START + 5_000_000_000, 0, 0)
 

@@ -68,6 +68,7 @@ class Run:
     def __init__(self, store: Store, stack_settings: Settings) -> None:
         self.store = store
         self.ledger = store.ledger
+        self.balance_upkeep = store.balance_upkeep
         self.models = []
         for _ in range(2):
             account = create_account(store, stack_settings, f"prop-{secrets.token_hex(6)}@example.com")
@@ -103,7 +104,7 @@ class Run:
             self._settle(model, hold, nano)
         elif op == "topup":
             entry = TopUpEntry(secrets.token_hex(8), nano, "property", "test", now_iso())
-            assert self.ledger.top_up(account_id, nano, entry) is True
+            assert self.balance_upkeep.top_up(account_id, nano, entry) is True
             model.balance += nano
             model.available += nano
             model.credits += nano
@@ -114,7 +115,7 @@ class Run:
         elif op == "sweep":
             now = int(time.time())
             expired = [hold for hold in model.holds.values() if hold.expires_at <= now]
-            assert self.ledger.release_expired_holds(account_id, now) == len(expired)
+            assert self.balance_upkeep.release_expired_holds(account_id, now) == len(expired)
             event(f"sweep released {min(len(expired), 2)}+")
             for hold in expired:
                 del model.holds[hold.request_id]
@@ -122,7 +123,7 @@ class Run:
                 model.swept.append(hold)
             self.last = None
         elif op == "reconcile":
-            assert self.ledger.reconcile_available(account_id) == 0  # I6
+            assert self.balance_upkeep.reconcile_available(account_id) == 0  # I6
 
     def _reserve(self, model: Model, hold: Hold) -> None:
         fits = model.available >= hold.nano
@@ -183,7 +184,7 @@ class Run:
             assert self.ledger.settle(self.last[2], self.last[3]) is False
         elif kind == "topup":
             entry = self.last[2]
-            assert self.ledger.top_up(model.account_id, entry.amount_nano, entry) is False
+            assert self.balance_upkeep.top_up(model.account_id, entry.amount_nano, entry) is False
 
     def check(self) -> None:
         for model in self.models:

@@ -131,7 +131,7 @@ def top_up(store: Store, account_id: str, amount_nano: int, *, idempotency_key: 
     Returns False (and changes nothing) when the key was used before."""
     if amount_nano <= 0:
         raise ValueError("a top-up must be a positive amount")
-    return store.ledger.top_up(
+    return store.balance_upkeep.top_up(
         account_id,
         amount_nano,
         TopUpEntry(idempotency_key, amount_nano, actor, reason, now_iso()),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from codegateway.settings import Settings
 from codegateway.store.accounts import AccountPage, AccountsTable, EmailTaken
 from codegateway.store.api_keys import ApiKeysTable, KeyLimitReached
+from codegateway.store.balance_upkeep import BalanceUpkeep
 from codegateway.store.client import DynamoClient, build_dynamodb_client
 from codegateway.store.cursors import decode_cursor, encode_cursor
 from codegateway.store.dashboard_sessions import DashboardSession, DashboardSessionsTable
@@ -59,6 +60,7 @@ class Store:
     api_keys: ApiKeysTable
     usage: UsageTable
     ledger: Ledger
+    balance_upkeep: BalanceUpkeep
     topups: TopUpsTable
     rate_limits: RateLimitsTable
     tiers: TierTable
@@ -77,14 +79,14 @@ def build_store(settings: Settings, client: DynamoClient | None = None, *, loop_
         from codegateway.store.dynamodb_loop import DynamoDBLoopClient
 
         loop_client = DynamoDBLoopClient(client, max_connections=settings.io_threads)
+    ledger = Ledger(client, settings.accounts_table, settings.usage_table, settings.usage_retention_days, loop_client)
     return Store(
         client=client,
         accounts=AccountsTable(client, settings.accounts_table),
         api_keys=ApiKeysTable(client, settings.api_keys_table),
         usage=UsageTable(client, settings.usage_table),
-        ledger=Ledger(
-            client, settings.accounts_table, settings.usage_table, settings.usage_retention_days, loop_client
-        ),
+        ledger=ledger,
+        balance_upkeep=BalanceUpkeep(client, settings.accounts_table, settings.usage_table, ledger),
         topups=TopUpsTable(client, settings.usage_table),
         rate_limits=RateLimitsTable(client, settings.rate_limits_table),
         tiers=TierTable(client, settings.accounts_table, settings.usage_table),

@@ -1,4 +1,5 @@
-"""Money movements on the Accounts and Usage tables: reserve, extend, release, settle, top up.
+"""A request's money movements on the Accounts and Usage tables: reserve, extend, release, settle
+(top-ups and the tier job's upkeep: store/balance_upkeep.py).
 
 Account items hold `balance_nano` (settled money) and `available_nano` (balance minus the holds of
 requests in flight); each hold is an item of its own (store/holds.py). Every movement is one
@@ -16,21 +17,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from botocore.exceptions import ClientError
 
 from codegateway.domain.outcomes import Refusal
-from codegateway.domain.records import Hold, TopUpEntry, UsageRecord
+from codegateway.domain.records import Hold, UsageRecord
 from codegateway.domain.spend_caps import CapWindow
 from codegateway.store.cap_counters import adjust, committed, take_on_growth, take_on_reserve
 from codegateway.store.client import (
     CONDITION_FAILED,
     DynamoClient,
-    call,
-    call_retrying_conflicts,
     cancellation_codes,
-    write_if,
 )
 from codegateway.store.holds import hold_key, hold_to_item, list_holds, read_hold
 from codegateway.store.items import get_n, get_s, n, s
 from codegateway.store.steps import Call, Steps, run_blocking, run_on_loop
-from codegateway.store.usage import day_key, expires_at, request_key, rollup_update, topup_to_item, usage_to_item
+from codegateway.store.usage import day_key, expires_at, request_key, rollup_update, usage_to_item
 
 if TYPE_CHECKING:
     from codegateway.store.dynamodb_loop import DynamoDBLoopClient
@@ -331,69 +329,6 @@ class Ledger:
 
     def holds(self, account_id: str) -> list[Hold]:
         return list_holds(self._client, self._usage, account_id)
-
-    def release_expired_holds(self, account_id: str, now_epoch: int) -> int:
-        """Give back holds whose requests can no longer be running. Returns how many were released."""
-        expired = [hold for hold in self.holds(account_id) if hold.expires_at <= now_epoch]
-        return sum(self.release_hold(account_id, hold) for hold in expired)
-
-    def reconcile_available(self, account_id: str) -> int:
-        """Set available = balance - live holds if it drifted; returns the drift corrected (0: none).
-
-        The account is read before the holds and written only if balance and available are still what
-        was read: a reservation or settlement racing this changes one of them, and the correction is
-        skipped (the next run looks again)."""
-        item = call(
-            self._client.get_item, TableName=self._accounts, Key={"account_id": s(account_id)}, ConsistentRead=True
-        ).get("Item")
-        if not item or "balance_nano" not in item:
-            return 0
-        balance, available = get_n(item, "balance_nano", 0) or 0, get_n(item, "available_nano", 0) or 0
-        expected = balance - sum(hold.nano for hold in self.holds(account_id))
-        if expected == available:
-            return 0
-        corrected = write_if(
-            self._client.update_item,
-            TableName=self._accounts,
-            Key={"account_id": s(account_id)},
-            UpdateExpression="SET available_nano = :expected",
-            ConditionExpression="balance_nano = :balance AND available_nano = :available",
-            ExpressionAttributeValues={":expected": n(expected), ":balance": n(balance), ":available": n(available)},
-        )
-        return expected - available if corrected else 0
-
-    def top_up(self, account_id: str, amount_nano: int, entry: TopUpEntry) -> bool:
-        """Credit the account and write the ledger entry in one transaction, once per idempotency key
-        (the entry's sk). False when that key was used before."""
-        try:
-            call_retrying_conflicts(
-                self._client.transact_write_items,
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._usage,
-                            "Item": topup_to_item(account_id, entry),
-                            "ConditionExpression": "attribute_not_exists(sk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._accounts,
-                            "Key": {"account_id": s(account_id)},
-                            "UpdateExpression": "SET balance_nano = balance_nano + :amount, "
-                            "available_nano = available_nano + :amount",
-                            "ConditionExpression": "attribute_exists(balance_nano)",
-                            "ExpressionAttributeValues": {":amount": n(amount_nano)},
-                        }
-                    },
-                ],
-            )
-        except ClientError as error:
-            codes = cancellation_codes(error)
-            if codes[:1] == [CONDITION_FAILED]:
-                return False
-            raise
-        return True
 
 
 # The methods the proxy may run on the event loop, and their steps.

@@ -125,8 +125,8 @@ class _TierRun:
             released, drift = 0, 0
             # available == balance: nothing is held, so there is nothing to sweep or reconcile.
             if account.available_nano != account.balance_nano:
-                released = self._store.ledger.release_expired_holds(account.account_id, self._now_epoch)
-                drift = self._store.ledger.reconcile_available(account.account_id)
+                released = self._store.balance_upkeep.release_expired_holds(account.account_id, self._now_epoch)
+                drift = self._store.balance_upkeep.reconcile_available(account.account_id)
         except Exception as error:
             # Only the id and the error's type: messages may quote request data.
             self._logger.warning(

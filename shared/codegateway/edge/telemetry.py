@@ -42,15 +42,16 @@ class Telemetry:
         self._unknown_models_warned: set[str] = set()
 
     def request_finished(self, fields: dict[str, Any]) -> None:
+        upstream_error = self.upstream_error_type(fields)
         if self._emit_metrics:
             # The line's `service` member (Powertools' Logger writes it) is the metrics' dimension.
-            line = {**fields, **embedded_metrics(self._namespace, ("service",), self.request_metrics(fields))}
+            metrics = self.request_metrics(fields, upstream_error)
+            line = {**fields, **embedded_metrics(self._namespace, ("service",), metrics)}
         else:
             line = fields
         self.logger.info("request", extra=line)
         if fields.get("unknown_model"):
             self.unknown_model_admitted(str(fields.get("model")), str(fields.get("priced_as")))
-        upstream_error = self.upstream_error_type(fields)
         if self._emit_metrics and upstream_error:
             # The upstream errors again, split by type: a blob of its own, as its dimensions differ.
             by_type = EphemeralMetrics(namespace=self._namespace, service=self._service)
@@ -74,14 +75,15 @@ class Telemetry:
             metrics.add_metric("UnknownModelRequests", MetricUnit.Count, 1)
             metrics.flush_metrics()
 
-    def request_metrics(self, fields: dict[str, Any]) -> list[Metric]:
+    @staticmethod
+    def request_metrics(fields: dict[str, Any], upstream_error: str | None) -> list[Metric]:
         metrics: list[Metric] = [("Requests", COUNT, 1)]
         status = int(fields.get("status") or 0)
         if status >= 500:
             metrics.append(("Http5xx", COUNT, 1))
         elif status >= 400:
             metrics.append(("Http4xx", COUNT, 1))
-        metrics.append(("UpstreamErrors", COUNT, 1 if self.upstream_error_type(fields) else 0))
+        metrics.append(("UpstreamErrors", COUNT, 1 if upstream_error else 0))
         if "attempts" in fields:
             metrics.append(("Retries", COUNT, max(0, int(fields["attempts"]) - 1)))
         metrics.append(("KeepalivesSent", COUNT, int(fields.get("keepalives", 0))))

@@ -33,7 +33,9 @@ def create_bench_tables(store: Store, settings: Settings) -> None:
     create_tables(store.client, find_template(), settings)
 
 
-def funded_account(store: Store, settings: Settings, purpose: str, key_count: int = 1) -> BenchAccount:
+def funded_account(
+    store: Store, settings: Settings, purpose: str, key_count: int = 1, rpm_limit: int = UNLIMITED_RPM
+) -> BenchAccount:
     account = create_account(store, settings, f"bench-{purpose}-{secrets.token_hex(4)}@codegateway.local")
     top_up(
         store,
@@ -44,7 +46,7 @@ def funded_account(store: Store, settings: Settings, purpose: str, key_count: in
         reason="load bench funding",
     )
     keys = [
-        create_key(store, settings, account.account_id, name=f"bench-{purpose}-{index}", rpm_limit=UNLIMITED_RPM)
+        create_key(store, settings, account.account_id, name=f"bench-{purpose}-{index}", rpm_limit=rpm_limit)
         for index in range(key_count)
     ]
     return BenchAccount(account.account_id, [key.plaintext for key in keys])
@@ -63,13 +65,16 @@ def count_usage_rows(settings: Settings, account_id: str) -> int:
             return rows
 
 
-def start_with_funded_key(stack: BenchStack, purpose: str) -> tuple[Target, dict[str, str]]:
-    """moto and the emulator started, the tables made and one funded key: the direct target and the
-    key's header, for an A/B harness's proxies."""
+def start_with_funded_key(
+    stack: BenchStack, purpose: str, rpm_limit: int = UNLIMITED_RPM
+) -> tuple[Target, dict[str, str]]:
+    """moto and the emulator started, the tables made and one funded key (with `rpm_limit`, a cap the
+    bench never reaches: every request counted as a capped key's is): the direct target and the key's
+    header, for an A/B harness's proxies."""
     stack.start_dynamodb()
     upstream = stack.start_emulator()
     settings = stack.settings()
     store = build_store(settings)
     create_bench_tables(store, settings)
-    key = {"x-api-key": funded_account(store, settings, purpose).keys[0]}
+    key = {"x-api-key": funded_account(store, settings, purpose, rpm_limit=rpm_limit).keys[0]}
     return Target("direct", upstream.url + "/v1/messages", {"x-api-key": upstream.api_key}), key

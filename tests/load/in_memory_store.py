@@ -36,6 +36,13 @@ class KeysReadOnce(ApiKeysTable):
             self._records[key_id] = super().get(key_id)
         return self._records[key_id]
 
+    async def get_from_loop(self, key_id: str) -> ApiKeyRecord | None:
+        # Once read, inline: with no DynamoDB call left, a worker-thread hop would be a cost the
+        # gateway on DynamoDB no longer pays (its reads run on the loop).
+        if key_id in self._records:
+            return self._records[key_id]
+        return await super().get_from_loop(key_id)
+
 
 class AccountsReadOnce(AccountsTable):
     """The accounts table, whose `get` goes to DynamoDB the first time per id only."""
@@ -48,6 +55,13 @@ class AccountsReadOnce(AccountsTable):
         if account_id not in self._records:
             self._records[account_id] = super().get(account_id)
         return self._records[account_id]
+
+    async def get_from_loop(self, account_id: str) -> Account | None:
+        # Once read, inline: with no DynamoDB call left, a worker-thread hop would be a cost the
+        # gateway on DynamoDB no longer pays (its reads run on the loop).
+        if account_id in self._records:
+            return self._records[account_id]
+        return await super().get_from_loop(account_id)
 
 
 class NoLedger(Ledger):

@@ -18,6 +18,9 @@ class MemoryTable:
         self.reads += 1
         return self.rows.get(row_id)
 
+    async def get_from_loop(self, row_id: str) -> Any:
+        return self.get(row_id)
+
 
 def memory_store(account: Account, key: ApiKeyRecord) -> Any:
     accounts, api_keys = MemoryTable(), MemoryTable()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from codegateway.domain.keys import PresentedKey, VerifiedKeyCache, key_from_headers, parse_key
@@ -36,10 +36,10 @@ class Authenticator:
         self._verified = verified
         self._bcrypt_runs: dict[tuple[str, str, bytes], asyncio.Task[bool]] = {}
         self._keys: RecordCache[ApiKeyRecord] = RecordCache(
-            _in_thread(store.api_keys.get), refresh_after_s=refresh_after_s, max_age_s=max_age_s, clock=clock
+            store.api_keys.get_from_loop, refresh_after_s=refresh_after_s, max_age_s=max_age_s, clock=clock
         )
         self._accounts: RecordCache[Account] = RecordCache(
-            _in_thread(store.accounts.get), refresh_after_s=refresh_after_s, max_age_s=max_age_s, clock=clock
+            store.accounts.get_from_loop, refresh_after_s=refresh_after_s, max_age_s=max_age_s, clock=clock
         )
 
     async def authenticate(
@@ -90,12 +90,3 @@ class Authenticator:
         # Every waiter may have gone: an error left unread is theirs, not one to log as unretrieved.
         if not run.cancelled():
             run.exception()
-
-
-def _in_thread[V](read: Callable[[str], V | None]) -> Callable[[str], Awaitable[V | None]]:
-    """A blocking store read as a coroutine (boto's calls block; the event loop must not)."""
-
-    async def read_in_thread(record_id: str) -> V | None:
-        return await asyncio.to_thread(read, record_id)
-
-    return read_in_thread

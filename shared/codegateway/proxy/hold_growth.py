@@ -11,7 +11,6 @@ because the margin is kept.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -110,7 +109,7 @@ class HoldGrowth:
                 used = await ledger_call(ledger, ledger.cap_use, account_id, [window.counter_id])
                 self._cap_used_nano = used[window.counter_id] - held_nano + running_nano
                 return
-            account = await asyncio.to_thread(self.store.accounts.get, account_id)
+            account = await self.store.accounts.get_from_loop(account_id)
         except Exception:
             return
         # What the account will have once this request is charged what it used so far.

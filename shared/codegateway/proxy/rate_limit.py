@@ -57,8 +57,8 @@ class RateLimiter:
             return None
         now = self._clock()
         window_start, retry_after_s = window_of(now)
-        count = await asyncio.to_thread(
-            self._store.rate_limits.take_counted, caller.key.key_id, window_start, limit, window_start + 2 * WINDOW_S
+        count = await self._store.rate_limits.take_counted_from_loop(
+            caller.key.key_id, window_start, limit, window_start + 2 * WINDOW_S
         )
         if count is not None:
             return Counted(window_start, count)

@@ -70,8 +70,9 @@ class Store:
 
 
 def build_store(settings: Settings, client: DynamoClient | None = None, *, loop_calls: bool = False) -> Store:
-    """The tables on one client. With `loop_calls` (the proxy), the ledger's money movements run on the
-    event loop (store/dynamodb_loop.py) where the client is ours, not botocore's."""
+    """The tables on one client. With `loop_calls` (the proxy), the ledger's money movements, the key and
+    account reads and the RPM count run on the event loop (store/dynamodb_loop.py) where the client is
+    ours, not botocore's."""
     client = client or build_dynamodb_client(settings)
     loop_client = None
     if loop_calls and isinstance(client, DynamoDBHttpClient):
@@ -82,13 +83,13 @@ def build_store(settings: Settings, client: DynamoClient | None = None, *, loop_
     ledger = Ledger(client, settings.accounts_table, settings.usage_table, settings.usage_retention_days, loop_client)
     return Store(
         client=client,
-        accounts=AccountsTable(client, settings.accounts_table),
-        api_keys=ApiKeysTable(client, settings.api_keys_table),
+        accounts=AccountsTable(client, settings.accounts_table, loop_client),
+        api_keys=ApiKeysTable(client, settings.api_keys_table, loop_client),
         usage=UsageTable(client, settings.usage_table),
         ledger=ledger,
         balance_upkeep=BalanceUpkeep(client, settings.accounts_table, settings.usage_table, ledger),
         topups=TopUpsTable(client, settings.usage_table),
-        rate_limits=RateLimitsTable(client, settings.rate_limits_table),
+        rate_limits=RateLimitsTable(client, settings.rate_limits_table, loop_client),
         tiers=TierTable(client, settings.accounts_table, settings.usage_table),
         pricing_catalogs=PricingCatalogs(client, settings.usage_table),
         email_codes=EmailCodesTable(client, settings.rate_limits_table),

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from codegateway.domain.records import Account
 from codegateway.store.client import DynamoClient, call, error_code, write_if
 from codegateway.store.items import Item, caps_attr, get_caps, get_n, get_s, n, req_n, req_s, s
+from codegateway.store.steps import Call, Steps, run_blocking, run_from_loop
+
+if TYPE_CHECKING:
+    from codegateway.store.dynamodb_loop import DynamoDBLoopClient
 
 EMAIL_CLAIM_PREFIX = "email#"
 BY_EMAIL_INDEX = "by-email"
@@ -64,18 +68,21 @@ def account_to_item(account: Account) -> Item:
 
 
 class AccountsTable:
-    def __init__(self, client: DynamoClient, table_name: str) -> None:
+    def __init__(self, client: DynamoClient, table_name: str, loop_client: DynamoDBLoopClient | None = None) -> None:
         self._client = client
         self._table = table_name
+        self._loop_client = loop_client
 
     def get(self, account_id: str) -> Account | None:
-        response = call(
-            self._client.get_item,
-            TableName=self._table,
-            Key={"account_id": s(account_id)},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
+        return run_blocking(self._client, self._get(account_id))
+
+    async def get_from_loop(self, account_id: str) -> Account | None:
+        return await run_from_loop(self._loop_client, self._get(account_id), lambda: self.get(account_id))
+
+    def _get(self, account_id: str) -> Steps[Account | None]:
+        params = {"TableName": self._table, "Key": {"account_id": s(account_id)}, "ConsistentRead": True}
+        answer = yield Call("get_item", params)
+        item = answer.get("Item")
         return account_from_item(item) if item else None
 
     def create(self, account: Account) -> None:

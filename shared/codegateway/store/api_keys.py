@@ -11,13 +11,17 @@ existed gets it seeded once from its listing, the first time one of its keys is 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from codegateway.domain.records import ApiKeyRecord
 from codegateway.store.client import CONDITION_FAILED, DynamoClient, all_pages, call, cancellation_codes, write_if
 from codegateway.store.items import Item, caps_attr, get_caps, get_n, get_s, n, req_s, s
+from codegateway.store.steps import Call, Steps, run_blocking, run_from_loop
+
+if TYPE_CHECKING:
+    from codegateway.store.dynamodb_loop import DynamoDBLoopClient
 
 BY_ACCOUNT_INDEX = "by-account"
 ACTIVE_KEYS_ID_PREFIX = "active-keys#"
@@ -68,14 +72,23 @@ def key_to_item(record: ApiKeyRecord) -> Item:
 
 
 class ApiKeysTable:
-    def __init__(self, client: DynamoClient, table_name: str) -> None:
+    def __init__(self, client: DynamoClient, table_name: str, loop_client: DynamoDBLoopClient | None = None) -> None:
         self._client = client
         self._table = table_name
+        self._loop_client = loop_client
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
+        return run_blocking(self._client, self._get(key_id))
+
+    async def get_from_loop(self, key_id: str) -> ApiKeyRecord | None:
+        return await run_from_loop(self._loop_client, self._get(key_id), lambda: self.get(key_id))
+
+    def _get(self, key_id: str) -> Steps[ApiKeyRecord | None]:
         # Strongly consistent, so a revocation is seen by the very next read.
-        response = call(self._client.get_item, TableName=self._table, Key={"key_id": s(key_id)}, ConsistentRead=True)
-        item = response.get("Item")
+        answer = yield Call(
+            "get_item", {"TableName": self._table, "Key": {"key_id": s(key_id)}, "ConsistentRead": True}
+        )
+        item = answer.get("Item")
         return key_from_item(item) if item else None
 
     def put_new(self, record: ApiKeyRecord, *, active_limit: int | None = None) -> None:

@@ -11,7 +11,7 @@ transaction, conflicts with a concurrent one retried.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +72,15 @@ async def run_on_loop[T](client: DynamoDBLoopClient, steps: Steps[T]) -> T:
     except StopIteration as done:
         result: T = done.value
         return result
+
+
+async def run_from_loop[T](loop_client: DynamoDBLoopClient | None, steps: Steps[T], blocking: Callable[[], T]) -> T:
+    """An operation called from the event loop: its steps on the loop itself where there is a loop
+    client (the proxy on DynamoDB), else `blocking` (the same operation) in a worker thread."""
+    if loop_client is None:
+        steps.close()
+        return await asyncio.to_thread(blocking)
+    return await run_on_loop(loop_client, steps)
 
 
 def _blocking(client: DynamoClient, pending: Call) -> dict[str, Any]:

@@ -203,6 +203,11 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def is_condition_failed(error: ClientError) -> bool:
+    """A single-item write refused by its condition (a transaction's is in cancellation_codes)."""
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
 def cancellation_codes(error: ClientError) -> list[str]:
     """Why DynamoDB cancelled a transaction: one code per item, in order ("None" for an item that
     was fine); [] for any other error."""
@@ -220,7 +225,7 @@ def answer_if(operation: Operation, **kwargs: Any) -> dict[str, Any] | None:
     try:
         answer: dict[str, Any] = call(operation, **kwargs)
     except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
+        if is_condition_failed(error):
             return None
         raise
     return answer

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from codegateway.store.client import DynamoClient, call, error_code
+from codegateway.store.client import DynamoClient, call, is_condition_failed
 from codegateway.store.items import get_n, n, s
 from codegateway.store.steps import Call, Steps, run_blocking, run_from_loop
 
@@ -53,7 +53,7 @@ class RateLimitsTable:
         try:
             answer = yield Call("update_item", params)
         except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
+            if is_condition_failed(error):
                 return None
             raise
         return get_n(answer.get("Attributes") or {}, "request_count", 1) or 1

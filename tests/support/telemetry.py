@@ -1,6 +1,6 @@
-"""What a Telemetry writes for one request: its JSON log line (Powertools' Logger, whose handler keeps
-the stream it was first given, so it is pointed at a buffer here) and any Powertools Metrics blobs
-(printed to the stdout of the moment, which capsys holds)."""
+"""What a Telemetry writes for one request: its JSON log line and any Powertools Metrics blobs (both
+written to the stdout of the moment, which capsys holds), and any line of Powertools' Logger (whose
+handler keeps the stream it was first given, so it is pointed at a buffer here)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,10 @@ CloudWatch reads (every metric the directive names is a member of the line, its 
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
 from typing import Any
 
 import pytest
@@ -103,3 +106,31 @@ def test_a_log_line_holds_what_orjson_refuses(capsys: pytest.CaptureFixture[str]
     (line,) = lines_written(telemetry, {"status": 200, "output_tokens": 2**70, "model": "claude-é"}, capsys)
     assert (line["output_tokens"], line["model"], line["message"]) == (2**70, "claude-é", "request")
     assert "_aws" not in line  # metrics off (the local stack): a plain log line
+
+
+def test_the_request_line_has_the_members_of_the_loggers_own_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    """The request line is built without the Logger (its cost: docs/profiles/README.md), so a log query
+    written for the Logger's lines must read it alike: the same members, the timestamp in one format."""
+    telemetry = Telemetry(Settings(emit_metrics=False))
+    handler = telemetry.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous, handler.stream = handler.stream, buffer
+    try:
+        telemetry.logger.info("a line of the Logger's")
+    finally:
+        handler.stream = previous
+    logger_line = json.loads(buffer.getvalue())
+    (line,) = lines_written(telemetry, {"status": 200, "error_type": None, "model": "claude-sonnet-4-5"}, capsys)
+    assert set(logger_line) <= set(line)
+    assert (line["level"], line["service"], line["message"]) == ("INFO", logger_line["service"], "request")
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}[+-]\d{4}")
+    assert stamp.fullmatch(logger_line["timestamp"]) and stamp.fullmatch(line["timestamp"])
+    assert "error_type" not in line  # as the Logger does: a member without a value is left out
+
+
+def test_a_log_level_above_info_leaves_the_request_line_out(capsys: pytest.CaptureFixture[str]) -> None:
+    # A service of its own: Powertools configures a service's logger once a process, at its first Logger.
+    quiet = Settings(emit_metrics=False, log_level="WARNING", service_name="codegateway-quiet")
+    assert lines_written(Telemetry(quiet), {"status": 200}, capsys) == []
+    assert len(lines_written(Telemetry(Settings(emit_metrics=False)), {"status": 200}, capsys)) == 1

@@ -9,6 +9,10 @@ is shared between concurrent requests.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import sys
+import time
 from typing import Any
 
 import orjson
@@ -33,6 +37,12 @@ def json_line(record: dict[str, Any]) -> str:
         return json.dumps(record, default=str, separators=(",", ":"))
 
 
+def _powertools_timestamp(now: float) -> str:
+    """The `timestamp` member as Powertools' formatter writes it: 2026-12-03 16:41:14,313+0000."""
+    local = time.localtime(now)
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S', local)},{int(now % 1 * 1000):03d}{time.strftime('%z', local)}"
+
+
 class Telemetry:
     def __init__(self, settings: Settings) -> None:
         self.logger = Logger(service=settings.service_name, level=settings.log_level, json_serializer=json_line)
@@ -43,13 +53,11 @@ class Telemetry:
 
     def request_finished(self, fields: dict[str, Any]) -> None:
         upstream_error = self.upstream_error_type(fields)
+        metrics: dict[str, Any] = {}
         if self._emit_metrics:
-            # The line's `service` member (Powertools' Logger writes it) is the metrics' dimension.
-            metrics = self.request_metrics(fields, upstream_error)
-            line = {**fields, **embedded_metrics(self._namespace, ("service",), metrics)}
-        else:
-            line = fields
-        self.logger.info("request", extra=line)
+            # The line's `service` member is the metrics' dimension.
+            metrics = embedded_metrics(self._namespace, ("service",), self.request_metrics(fields, upstream_error))
+        self._write_request_line(fields, metrics)
         if fields.get("unknown_model"):
             self.unknown_model_admitted(str(fields.get("model")), str(fields.get("priced_as")))
         if self._emit_metrics and upstream_error:
@@ -58,6 +66,30 @@ class Telemetry:
             by_type.add_dimension("error_type", upstream_error)
             by_type.add_metric("UpstreamErrorsByType", MetricUnit.Count, 1)
             by_type.flush_metrics()
+
+    def _write_request_line(self, fields: dict[str, Any], metrics: dict[str, Any]) -> None:
+        """The request's line in the shape Powertools' Logger writes (its members, then the fields),
+        built here: through the Logger (its record, caller lookup and formatter) a line cost 48 us of
+        CPU, built here 9 us (docs/profiles/README.md). Every other line still goes through it."""
+        if self.logger.log_level > logging.INFO:
+            return
+        line: dict[str, Any] = {
+            "level": "INFO",
+            "location": "request_finished",
+            "message": "request",
+            "timestamp": _powertools_timestamp(time.time()),
+            "service": self._service,
+        }
+        line.update((name, value) for name, value in fields.items() if value is not None)
+        line.update(metrics)
+        trace_header = os.environ.get("_X_AMZN_TRACE_ID")
+        if trace_header:
+            line["xray_trace_id"] = trace_header.split(";")[0].replace("Root=", "")
+        try:
+            sys.stdout.write(json_line(line) + "\n")
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass  # as a logging handler does: a line that cannot be written does not fail the request
 
     def unknown_model_admitted(self, model_id: str, priced_as: str) -> None:
         """An id the catalog lacks was priced by its family: tell the operator once per id (the

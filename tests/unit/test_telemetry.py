@@ -3,9 +3,7 @@ CloudWatch reads (every metric the directive names is a member of the line, its 
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import re
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 
 from codegateway.edge.telemetry import Telemetry
 from codegateway.settings import Settings
-from tests.support.telemetry import lines_written
+from tests.support.telemetry import lines_written, logger_stream
 
 
 def _blobs(capsys: pytest.CaptureFixture[str], fields: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,14 +110,8 @@ def test_the_request_line_has_the_members_of_the_loggers_own_lines(capsys: pytes
     """The request line is built without the Logger (its cost: docs/profiles/README.md), so a log query
     written for the Logger's lines must read it alike: the same members, the timestamp in one format."""
     telemetry = Telemetry(Settings(emit_metrics=False))
-    handler = telemetry.logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    buffer = io.StringIO()
-    previous, handler.stream = handler.stream, buffer
-    try:
+    with logger_stream(telemetry) as buffer:
         telemetry.logger.info("a line of the Logger's")
-    finally:
-        handler.stream = previous
     logger_line = json.loads(buffer.getvalue())
     (line,) = lines_written(telemetry, {"status": 200, "error_type": None, "model": "claude-sonnet-4-5"}, capsys)
     assert set(logger_line) <= set(line)
